@@ -1,0 +1,93 @@
+# Switchboard - GNU make build.
+#
+#   make          release binary at build/switchboard
+#   make run      install what is missing, build, migrate, load demo data, serve on :8080
+#   make test     install what is missing, build with ASan/UBSan, run every test
+#   make bench    the benchmarks in bench/ (long; not part of make test)
+#
+# Libraries come from pkg-config; scripts/deps.sh installs the Debian packages that are missing.
+
+PKGS     := libmicrohttpd jansson sqlite3 libcrypto
+CC       ?= cc
+CSTD     := -std=c11 -D_GNU_SOURCE
+WARN     := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
+INCLUDES := -Isrc
+
+SRC := $(shell find src -name '*.c' | sort)
+GEN := build/gen/sq_migrations.c
+MIGRATIONS := $(wildcard src/store/migrations/sqlite/*.sql)
+
+REL_DIR  := build/rel
+ASAN_DIR := build/asan
+REL_OBJ  := $(patsubst src/%.c,$(REL_DIR)/%.o,$(SRC)) $(REL_DIR)/gen/sq_migrations.o
+ASAN_OBJ := $(patsubst src/%.c,$(ASAN_DIR)/%.o,$(SRC)) $(ASAN_DIR)/gen/sq_migrations.o
+LIB_OBJ_REL  := $(filter-out $(REL_DIR)/main.o,$(REL_OBJ))
+LIB_OBJ_ASAN := $(filter-out $(ASAN_DIR)/main.o,$(ASAN_OBJ))
+
+REL_FLAGS  := -O2 -g -DNDEBUG
+ASAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+
+UNIT_SRC := $(shell find tests/unit -name 'test_*.c' 2>/dev/null | sort)
+UNIT_BIN := $(patsubst tests/unit/%.c,$(ASAN_DIR)/tests/%,$(UNIT_SRC))
+
+.PHONY: all deps run test test-unit check-config bench clean docs fmt asan
+
+all: build/switchboard
+
+deps:
+	@scripts/deps.sh
+
+build/switchboard: $(REL_OBJ)
+	$(CC) $(REL_FLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(ASAN_DIR)/switchboard: $(ASAN_OBJ)
+	$(CC) $(ASAN_FLAGS) -o $@ $^ $(PKG_LIBS)
+
+asan: $(ASAN_DIR)/switchboard $(UNIT_BIN)
+
+$(GEN): $(MIGRATIONS) scripts/embed-migrations.sh
+	@mkdir -p $(dir $@)
+	sh scripts/embed-migrations.sh src/store/migrations/sqlite sq > $@
+
+$(REL_DIR)/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) $(WARN) $(REL_FLAGS) $(INCLUDES) $(PKG_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(ASAN_DIR)/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) $(WARN) $(ASAN_FLAGS) $(INCLUDES) $(PKG_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(REL_DIR)/gen/%.o: build/gen/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) $(REL_FLAGS) -c -o $@ $<
+
+$(ASAN_DIR)/gen/%.o: build/gen/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) $(ASAN_FLAGS) -c -o $@ $<
+
+# Unit tests: one executable per file, linked against every module but main.o.
+$(ASAN_DIR)/tests/%: tests/unit/%.c $(LIB_OBJ_ASAN)
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) $(WARN) $(ASAN_FLAGS) $(INCLUDES) $(PKG_CFLAGS) -Itests/unit -o $@ $< \
+	    $(filter-out $(patsubst tests/unit/%.c,$(ASAN_DIR)/%.o,$(subst test_,,$<)),$(LIB_OBJ_ASAN)) \
+	    $(PKG_LIBS)
+
+run: deps build/switchboard
+	@scripts/run.sh
+
+test: deps
+	@$(MAKE) --no-print-directory build/switchboard asan
+	@scripts/test.sh
+
+bench: deps build/switchboard
+	@bench/run.sh
+
+docs: build/switchboard
+	build/switchboard help config > docs/config.md
+
+clean:
+	rm -rf build
+
+-include $(REL_OBJ:.o=.d) $(ASAN_OBJ:.o=.d)

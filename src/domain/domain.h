@@ -1,0 +1,111 @@
+/*
+ * domain.h - the business rules every entry point shares: customers, conversations, messages,
+ * events, scoring and API tokens.
+ *
+ * Layer: domain (called by api/, channels/, cli/ and the demo; calls store/, insight/, core/;
+ * knows nothing of HTTP or JSON requests). Every function that writes runs in one store
+ * transaction and retries it when the database is busy, so a caller never sees half a change.
+ * Validation failures return ERR_INVALID with err.field naming the input, which the API layer
+ * turns into 422.
+ *
+ * Memory: results are allocated from the caller's arena.
+ */
+#ifndef SB_DOMAIN_H
+#define SB_DOMAIN_H
+
+#include "store/store.h"
+
+#include <stdbool.h>
+
+/* ---- enumerations (api.md §0) -------------------------------------------------------------- */
+
+bool dom_is_channel(const char *s);
+bool dom_is_status(const char *s);
+bool dom_is_sentiment(const char *s);
+bool dom_is_outcome(const char *s);
+bool dom_is_role(const char *s);
+/* event_type: 1..64 chars of [a-z0-9_.] */
+bool dom_is_event_type(const char *s);
+/* Maps a legacy outcome word (booked, info_only, browsing, ...) to the contract's, or NULL. */
+const char *dom_outcome_from_legacy(const char *s);
+
+/* ---- customers ----------------------------------------------------------------------------- */
+
+struct dom_customer_input {
+    const char *name, *phone, *email; /* raw input; NULL = not given */
+    bool has_name, has_phone, has_email;
+    bool phone_null, email_null; /* explicitly null in a patch */
+};
+
+/* Normalises an e-mail address (trim, lower-case, basic shape check) into the arena; NULL when
+ * it is not an address. */
+char *dom_email_normalise(const char *in, struct arena *a);
+
+/* Creates a customer: phone to E.164, email lower-cased, at least one of them, default name
+ * "Customer ••1234" or the email's local part. ERR_CONFLICT (field phone/email) when taken. */
+int dom_customer_create(struct store *s, const struct dom_customer_input *in, struct arena *a,
+                        struct customer *out, struct err *e);
+
+/* Applies a patch with the same rules; ERR_NOTFOUND for an unknown id. */
+int dom_customer_patch(struct store *s, int64_t id, const struct dom_customer_input *in,
+                       struct arena *a, struct customer *out, struct err *e);
+
+/* Finds the customer with this E.164 phone / normalised email, creating one when unknown.
+ * *created tells which happened. Safe against concurrent creators. */
+int dom_customer_for_phone(struct store *s, const char *e164, const char *name, struct arena *a,
+                           struct customer *out, bool *created, struct err *e);
+int dom_customer_for_email(struct store *s, const char *email, const char *name,
+                           struct arena *a, struct customer *out, bool *created, struct err *e);
+
+/* ---- conversations and messages ------------------------------------------------------------ */
+
+/* Opens a new active conversation (id UUIDv7 of `at`, 0 = now). customer_id 0 = unidentified.
+ * Must be called inside a transaction (dom_tx_*) or alone. */
+int dom_conv_open(struct store *s, const char *channel, int64_t customer_id, int64_t at,
+                  const char *subject, const char *metadata, struct arena *a,
+                  struct conversation *out, struct err *e);
+
+/* Appends a message: fills m->id (when empty), m->sent_at (when 0) and the preview, stores the
+ * message with its channel details and bumps the conversation's activity. */
+int dom_msg_append(struct store *s, struct message *m, struct arena *a, struct err *e);
+
+/* Records an event (type validated); message_id may be NULL, details JSON text or NULL. */
+int dom_event_record(struct store *s, const char *conv_id, const char *type,
+                     const char *details, const char *message_id, int64_t at, struct err *e);
+
+struct dom_conv_patch {
+    const char *status, *outcome, *subject; /* NULL = unchanged */
+};
+
+/* Changes status/outcome/subject. Completing (or failing) sets completed_at and scores the
+ * conversation; reopening clears completed_at. Returns the updated conversation. */
+int dom_conv_patch(struct store *s, const char *id, const struct dom_conv_patch *p,
+                   struct arena *a, struct conversation *out, struct err *e);
+
+/* (Re)scores a conversation from its messages and events; keeps an outcome set by a person
+ * when keep_outcome. Returns the updated conversation. */
+int dom_conv_score(struct store *s, const char *id, bool keep_outcome, struct arena *a,
+                   struct conversation *out, struct err *e);
+
+/* Marks a conversation completed at `at` (0 = now) and scores it. */
+int dom_conv_complete(struct store *s, const char *id, int64_t at, struct arena *a,
+                      struct conversation *out, struct err *e);
+
+/* ---- transactions -------------------------------------------------------------------------- */
+
+/* Runs fn(s, ctx, e) inside a write transaction, retrying it (with backoff, up to ~10 s) while
+ * the database is busy. fn must be safe to run again. Returns fn's result. */
+int dom_tx(struct store *s, int (*fn)(struct store *s, void *ctx, struct err *e), void *ctx,
+           struct err *e);
+
+/* ---- API tokens ---------------------------------------------------------------------------- */
+
+/* Creates a token for role; writes the secret (shown once) into secret[64]. */
+int dom_token_create(struct store *s, const char *name, const char *role, char secret[64],
+                     struct err *e);
+
+/* Authenticates a bearer secret: fills role[16] and name[64]; ERR_NOTFOUND when unknown. */
+int dom_token_check(struct store *s, const char *secret, char role[16], int64_t *id,
+                    char name[64], struct err *e);
+
+#endif

@@ -1,0 +1,383 @@
+/*
+ * server.c - libmicrohttpd glue: threads, per-request arenas, body limits, dispatch, shutdown.
+ *
+ * Layer: http. MHD runs an epoll thread pool (one event loop per thread); a handler runs on the
+ * thread that owns its connection, so handlers may block briefly on the database but never on a
+ * provider without a bound (channels/ use timeouts). Per request: the first callback (headers
+ * complete) creates the context and its arena, matches the route and checks the declared body
+ * size; further callbacks append the body (bounded); the last one authorizes, calls the handler
+ * and queues the response. A body over the limit is drained without being kept (up to a hard
+ * cap, after which the connection is closed) and answered 413, so clients that send the whole
+ * body before reading still see the answer. on_completed frees the arena, logs and counts.
+ *
+ * Shutdown: http_server_stop() quiesces the listening socket (no new connections), waits for the
+ * in-flight count to reach zero or the grace period to pass, then stops MHD.
+ */
+#include "http/http.h"
+
+#include "core/log.h"
+#include "core/timeutil.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#define DRAIN_CAP ((size_t)64 << 20) /* bytes of an oversized body we read before closing */
+
+struct http_server {
+    struct MHD_Daemon *mhd;
+    struct http_server_opts o;
+    int port;
+    _Atomic int inflight;
+    _Atomic uint64_t next_id;
+    char id_prefix[9];
+};
+
+struct reqctx {
+    struct http_req req;
+    struct http_resp resp;
+    struct http_server *srv;
+    struct buf body;
+    size_t limit;
+    size_t drained;
+    int reject_status; /* 0, or the error status decided before the body was read */
+    const char *reject_code, *reject_detail;
+    char allow[96];
+    bool queued;
+};
+
+void http_resp_header(struct http_resp *resp, const char *name, const char *value)
+{
+    if (resp->n_headers < HTTP_MAX_HEADERS) {
+        resp->headers[resp->n_headers].name = name;
+        resp->headers[resp->n_headers].value = value;
+        resp->n_headers++;
+    }
+}
+
+const char *http_query(struct http_req *req, const char *name)
+{
+    const char *v = MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+    return v && *v ? v : NULL;
+}
+
+const char *http_header(struct http_req *req, const char *name)
+{
+    const char *v = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+    return v && *v ? v : NULL;
+}
+
+const char *http_client_addr(struct http_req *req)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    char tmp[INET6_ADDRSTRLEN] = "unknown";
+    if (ci && ci->client_addr) {
+        if (ci->client_addr->sa_family == AF_INET)
+            inet_ntop(AF_INET, &((const struct sockaddr_in *)ci->client_addr)->sin_addr, tmp,
+                      sizeof tmp);
+        else if (ci->client_addr->sa_family == AF_INET6)
+            inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ci->client_addr)->sin6_addr, tmp,
+                      sizeof tmp);
+    }
+    return arena_strdup(req->arena, tmp);
+}
+
+static void reject(struct reqctx *rc, int status, const char *code, const char *detail)
+{
+    if (!rc->reject_status) {
+        rc->reject_status = status;
+        rc->reject_code = code;
+        rc->reject_detail = detail;
+    }
+}
+
+/* Is the request's Content-Type acceptable for the route's body kind? */
+static bool content_type_ok(struct http_req *req, enum http_body kind)
+{
+    const char *ct = http_header(req, "Content-Type");
+    switch (kind) {
+    case HTTP_BODY_NONE:
+        return true;
+    case HTTP_BODY_JSON:
+        return ct && strncasecmp(ct, "application/json", 16) == 0;
+    case HTTP_BODY_FORM:
+        return ct && strncasecmp(ct, "application/x-www-form-urlencoded", 33) == 0;
+    case HTTP_BODY_MULTIPART:
+        return ct && strncasecmp(ct, "multipart/form-data", 19) == 0;
+    }
+    return false;
+}
+
+static bool has_body(struct http_req *req)
+{
+    const char *cl = http_header(req, "Content-Length");
+    return (cl && strcmp(cl, "0") != 0) || http_header(req, "Transfer-Encoding");
+}
+
+static struct reqctx *ctx_new(struct http_server *srv, struct MHD_Connection *conn,
+                              const char *url, const char *method)
+{
+    struct reqctx *rc = calloc(1, sizeof *rc);
+    if (!rc)
+        return NULL;
+    rc->req.arena = arena_new(8192, 0);
+    if (!rc->req.arena) {
+        free(rc);
+        return NULL;
+    }
+    rc->srv = srv;
+    rc->req.conn = conn;
+    rc->req.app = srv->o.app;
+    rc->req.start_us = time_mono_us();
+    rc->req.method = arena_strdup(rc->req.arena, method);
+    rc->req.path = arena_strdup(rc->req.arena, url);
+    snprintf(rc->req.request_id, sizeof rc->req.request_id, "%s-%010llu", srv->id_prefix,
+             (unsigned long long)atomic_fetch_add(&srv->next_id, 1));
+    rc->resp.status = 200;
+    rc->resp.content_type = "application/json";
+    buf_init(&rc->resp.body, 0, (size_t)256 << 20);
+    atomic_fetch_add(&srv->inflight, 1);
+
+    bool known = false;
+    rc->req.route = http_route_match(method, url, rc->req.params, &known, rc->allow,
+                                     sizeof rc->allow, rc->req.arena);
+    const struct http_route *r = rc->req.route;
+    if (!r) {
+        if (known)
+            reject(rc, 405, "method_not_allowed", "method not allowed on this path");
+        else
+            reject(rc, 404, "not_found", "no such endpoint");
+        rc->limit = 0;
+        return rc;
+    }
+    rc->limit = r->max_body ? r->max_body : srv->o.max_json_body;
+    const char *cl = http_header(&rc->req, "Content-Length");
+    if (cl) {
+        char *end;
+        unsigned long long n = strtoull(cl, &end, 10);
+        if (*end || n > rc->limit)
+            reject(rc, 413, "payload_too_large", "request body is larger than this endpoint "
+                                                 "accepts");
+    }
+    if (r->body != HTTP_BODY_NONE && has_body(&rc->req) && !content_type_ok(&rc->req, r->body))
+        reject(rc, 415, "unsupported_media_type",
+               r->body == HTTP_BODY_JSON ? "Content-Type must be application/json"
+               : r->body == HTTP_BODY_FORM
+                   ? "Content-Type must be application/x-www-form-urlencoded"
+                   : "Content-Type must be multipart/form-data");
+    buf_init(&rc->body, 0, rc->limit);
+    return rc;
+}
+
+static void free_body(void *p)
+{
+    free(p);
+}
+
+static enum MHD_Result send_resp(struct reqctx *rc)
+{
+    struct http_resp *resp = &rc->resp;
+    size_t len = 0;
+    char *data = buf_take(&resp->body, &len);
+    if (!data) { /* the response outgrew its bound: say so instead */
+        resp->status = 500;
+        buf_init(&resp->body, 0, 0);
+        rc->srv->o.error(resp, 500, "internal", "response too large");
+        data = buf_take(&resp->body, &len);
+        if (!data)
+            return MHD_NO;
+    }
+    struct MHD_Response *r = MHD_create_response_from_buffer_with_free_callback(len, data,
+                                                                               free_body);
+    if (!r) {
+        free(data);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, "Content-Type", resp->content_type);
+    MHD_add_response_header(r, "X-Request-Id", rc->req.request_id);
+    MHD_add_response_header(r, "Cache-Control", "no-store");
+    for (int i = 0; i < resp->n_headers; i++)
+        MHD_add_response_header(r, resp->headers[i].name, resp->headers[i].value);
+    if (resp->status == 413 || rc->drained > DRAIN_CAP)
+        MHD_add_response_header(r, "Connection", "close");
+    enum MHD_Result ret = MHD_queue_response(rc->req.conn, (unsigned)resp->status, r);
+    MHD_destroy_response(r);
+    rc->queued = true;
+    return ret;
+}
+
+static void fill_reject(struct reqctx *rc)
+{
+    rc->resp.status = rc->reject_status;
+    buf_clear(&rc->resp.body);
+    rc->srv->o.error(&rc->resp, rc->reject_status, rc->reject_code, rc->reject_detail);
+    if (rc->reject_status == 405 && rc->allow[0])
+        http_resp_header(&rc->resp, "Allow", rc->allow);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls)
+{
+    struct http_server *srv = cls;
+    struct reqctx *rc = *con_cls;
+    if (!rc) {
+        rc = ctx_new(srv, conn, url, method);
+        if (!rc)
+            return MHD_NO;
+        *con_cls = rc;
+        MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT, srv->o.read_timeout);
+        return MHD_YES;
+    }
+    if (rc->queued) {
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (*upload_data_size) {
+        size_t n = *upload_data_size;
+        *upload_data_size = 0;
+        if (rc->reject_status) {
+            rc->drained += n;
+            if (rc->drained > DRAIN_CAP) {
+                fill_reject(rc);
+                return send_resp(rc);
+            }
+            return MHD_YES;
+        }
+        buf_add(&rc->body, upload_data, n);
+        if (!buf_ok(&rc->body)) {
+            reject(rc, 413, "payload_too_large", "request body is larger than this endpoint "
+                                                 "accepts");
+            rc->drained = rc->body.len + n;
+            buf_release(&rc->body);
+        }
+        return MHD_YES;
+    }
+    /* The whole request is in. */
+    log_set_request(rc->req.request_id);
+    if (rc->reject_status) {
+        fill_reject(rc);
+    } else {
+        rc->req.body = rc->body.data ? rc->body.data : "";
+        rc->req.body_len = rc->body.len;
+        if (rc->body.data && arena_on_free(rc->req.arena, free, rc->body.data) < 0) {
+            buf_release(&rc->body);
+            rc->req.body = "";
+            rc->req.body_len = 0;
+        }
+        rc->body.data = NULL;
+        if (!srv->o.authorize || srv->o.authorize(&rc->req, &rc->resp))
+            rc->req.route->handler(&rc->req, &rc->resp);
+    }
+    enum MHD_Result ret = send_resp(rc);
+    log_set_request(NULL);
+    return ret;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    struct http_server *srv = cls;
+    struct reqctx *rc = *con_cls;
+    if (!rc)
+        return;
+    *con_cls = NULL;
+    int64_t us = time_mono_us() - rc->req.start_us;
+    int status = rc->queued ? rc->resp.status : 499;
+    const struct http_route *r = rc->req.route;
+    http_metrics_observe(r ? http_route_index(r) : -1, status, us);
+    if (srv->o.access_log)
+        log_write(LOG_INFO, "access", "%s %s %s %d %lldus%s", rc->req.request_id, rc->req.method,
+                  r ? (r->name ? r->name : r->pattern) : rc->req.path, status, (long long)us,
+                  toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (connection ended)");
+    MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT, srv->o.idle_timeout);
+    buf_release(&rc->body);
+    buf_release(&rc->resp.body);
+    arena_free(rc->req.arena);
+    free(rc);
+    atomic_fetch_sub(&srv->inflight, 1);
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    char line[512];
+    vsnprintf(line, sizeof line, fmt, ap);
+    size_t n = strlen(line);
+    while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+        line[--n] = '\0';
+    log_debug("http", "%s", line);
+}
+
+struct http_server *http_server_start(const struct http_server_opts *o)
+{
+    struct http_server *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->o = *o;
+    unsigned char rnd[4];
+    FILE *f = fopen("/dev/urandom", "rb");
+    if (!f || fread(rnd, 1, 4, f) != 4)
+        memset(rnd, 0x5a, 4);
+    if (f)
+        fclose(f);
+    snprintf(s->id_prefix, sizeof s->id_prefix, "%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2],
+             rnd[3]);
+    struct sockaddr_in addr;
+    memset(&addr, 0, sizeof addr);
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons((uint16_t)o->port);
+    if (inet_pton(AF_INET, strcmp(o->host, "localhost") == 0 ? "127.0.0.1" : o->host,
+                  &addr.sin_addr) != 1) {
+        log_error("http", "cannot listen on '%s': not an IPv4 address", o->host);
+        free(s);
+        return NULL;
+    }
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
+                     MHD_USE_ERROR_LOG | MHD_USE_TURBO;
+    s->mhd = MHD_start_daemon(
+        flags, (uint16_t)o->port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, &addr,
+        MHD_OPTION_THREAD_POOL_SIZE, o->threads, MHD_OPTION_CONNECTION_LIMIT,
+        o->max_connections, MHD_OPTION_CONNECTION_TIMEOUT, o->idle_timeout,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log,
+        NULL, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)128 * 1024, MHD_OPTION_LISTEN_BACKLOG_SIZE,
+        (unsigned)1024, MHD_OPTION_END);
+    if (!s->mhd) {
+        log_error("http", "cannot listen on %s:%d (address in use or not permitted)", o->host,
+                  o->port);
+        free(s);
+        return NULL;
+    }
+    const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_BIND_PORT);
+    s->port = di ? di->port : o->port;
+    return s;
+}
+
+int http_server_port(const struct http_server *s)
+{
+    return s->port;
+}
+
+void http_server_stop(struct http_server *s, unsigned grace_seconds)
+{
+    if (!s)
+        return;
+    MHD_socket ls = MHD_quiesce_daemon(s->mhd);
+    if (ls != MHD_INVALID_SOCKET)
+        close(ls);
+    int64_t deadline = time_mono_us() + (int64_t)grace_seconds * TIME_US_PER_SEC;
+    while (atomic_load(&s->inflight) > 0 && time_mono_us() < deadline)
+        usleep(10000);
+    int left = atomic_load(&s->inflight);
+    if (left > 0)
+        log_warn("http", "grace period over with %d request(s) in flight", left);
+    MHD_stop_daemon(s->mhd);
+    free(s);
+}

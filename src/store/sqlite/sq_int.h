@@ -1,0 +1,83 @@
+/*
+ * sq_int.h - private helpers shared by the SQLite backend's files.
+ *
+ * Layer: store/sqlite. One struct sq_conn per thread per store (found with a pthread key and
+ * closed when the thread exits or the store closes). Each connection caches its prepared
+ * statements by SQL text, so static and dynamically built queries alike are prepared once.
+ */
+#ifndef SB_SQ_INT_H
+#define SB_SQ_INT_H
+
+#include "store/store_int.h"
+
+#include <pthread.h>
+#include <sqlite3.h>
+
+#define SQ_CACHE 128
+
+struct sq_cached {
+    char *sql;
+    sqlite3_stmt *stmt;
+};
+
+struct sq_conn {
+    sqlite3 *db;
+    struct sq_store *owner;
+    struct sq_conn *next; /* in the owner's list */
+    int tx_depth;
+    struct sq_cached cache[SQ_CACHE];
+};
+
+struct sq_store {
+    struct store base;
+    char *path;
+    pthread_key_t key;
+    pthread_mutex_t lock; /* guards conns */
+    struct sq_conn *conns;
+};
+
+/* The calling thread's connection, opened on first use; NULL with e set on failure. */
+struct sq_conn *sq_conn_get(struct store *s, struct err *e);
+
+/* A cached, reset statement for sql, or NULL with e set. The statement stays owned by the cache;
+ * callers reset it with sq_done() when finished. */
+sqlite3_stmt *sq_prepare(struct sq_conn *c, const char *sql, struct err *e);
+void sq_done(sqlite3_stmt *st);
+
+/* Translates a SQLite result code into an err code (keeping SQLite's message). */
+int sq_fail(struct sq_conn *c, int rc, struct err *e, const char *what);
+
+/* Steps a statement that returns no rows (retrying SQLITE_BUSY); 0 or an err code. */
+int sq_exec_stmt(struct sq_conn *c, sqlite3_stmt *st, struct err *e, const char *what);
+
+/* Runs SQL text with no parameters (schema, pragmas, BEGIN/COMMIT). */
+int sq_exec(struct sq_conn *c, const char *sql, struct err *e);
+
+/* Binding helpers: NULL / 0 bind SQL NULL. */
+void sq_bind_text(sqlite3_stmt *st, int i, const char *v);
+void sq_bind_ts(sqlite3_stmt *st, int i, int64_t v);
+
+/* Column helpers copying into the arena; NULL for SQL NULL. */
+const char *sq_col_text(sqlite3_stmt *st, int i, struct arena *a);
+/* Enumerations are interned (no copy) when known. */
+const char *sq_col_enum(sqlite3_stmt *st, int i, struct arena *a);
+int64_t sq_col_ts(sqlite3_stmt *st, int i);
+
+/* The SELECT list and FROM clause that sq_read_conv() expects. */
+#define SQ_CONV_COLS                                                                           \
+    "c.id, c.customer_id, cu.name, cu.phone, cu.email, c.channel, c.status, c.initiated_at, "  \
+    "c.last_activity_at, c.completed_at, c.satisfaction_score, c.sentiment, c.outcome, "       \
+    "c.subject, c.ai_summary, c.metadata, c.score_explanation, c.message_count, "              \
+    "c.last_message_preview"
+#define SQ_CONV_FROM " FROM conversations c LEFT JOIN customers cu ON cu.id = c.customer_id"
+#define SQ_CONV_NCOLS 19
+
+/* Reads a row of SQ_CONV_COLS starting at column `first`. */
+void sq_read_conv(sqlite3_stmt *st, int first, struct arena *a, struct conversation *c);
+
+/* Statement groups implemented in their own files. */
+extern const struct store_ops sq_ops;
+int sq_migrate(struct store *s, int *from, int *to, struct err *e);
+int sq_schema_version(struct store *s, int *current, int *latest, struct err *e);
+
+#endif

@@ -1,0 +1,413 @@
+/*
+ * sqlite.c - the SQLite backend's connections, statement cache, transactions and helpers.
+ *
+ * Layer: store/sqlite. Connections: one per thread, opened lazily with WAL, a busy timeout,
+ * foreign keys on, NORMAL sync (durable against a process crash: a commit has reached the WAL
+ * file before it returns) and a memory map for reads. Statement cache: a small open-addressing
+ * table per connection keyed by the SQL text; statements are prepared with
+ * SQLITE_PREPARE_PERSISTENT and reset after each use (sq_done).
+ */
+#include "store/sqlite/sq_int.h"
+
+#include "core/log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BUSY_TIMEOUT_MS 10000
+
+static void conn_close(struct sq_conn *c)
+{
+    for (int i = 0; i < SQ_CACHE; i++) {
+        if (c->cache[i].stmt)
+            sqlite3_finalize(c->cache[i].stmt);
+        free(c->cache[i].sql);
+    }
+    sqlite3_close_v2(c->db);
+    free(c);
+}
+
+/* Thread exit: unlink and close this thread's connection. */
+static void on_thread_exit(void *p)
+{
+    struct sq_conn *c = p;
+    struct sq_store *ss = c->owner;
+    pthread_mutex_lock(&ss->lock);
+    for (struct sq_conn **pp = &ss->conns; *pp; pp = &(*pp)->next) {
+        if (*pp == c) {
+            *pp = c->next;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&ss->lock);
+    conn_close(c);
+}
+
+struct sq_conn *sq_conn_get(struct store *s, struct err *e)
+{
+    struct sq_store *ss = (struct sq_store *)s;
+    struct sq_conn *c = pthread_getspecific(ss->key);
+    if (c)
+        return c;
+    c = calloc(1, sizeof *c);
+    if (!c) {
+        err_set(e, ERR_NOMEM, NULL, "out of memory opening a database connection");
+        return NULL;
+    }
+    int rc = sqlite3_open_v2(ss->path, &c->db,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                             NULL);
+    if (rc != SQLITE_OK) {
+        err_set(e, ERR_BACKEND, "db", "cannot open database '%s': %s", ss->path,
+                c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
+        sqlite3_close_v2(c->db);
+        free(c);
+        return NULL;
+    }
+    c->owner = ss;
+    sqlite3_busy_timeout(c->db, BUSY_TIMEOUT_MS);
+    sqlite3_extended_result_codes(c->db, 1);
+    static const char *const PRAGMAS =
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
+        "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-32768; PRAGMA mmap_size=1073741824;";
+    char *msg = NULL;
+    rc = sqlite3_exec(c->db, PRAGMAS, NULL, NULL, &msg);
+    if (rc != SQLITE_OK) {
+        err_set(e, rc == SQLITE_BUSY ? ERR_AGAIN : ERR_BACKEND, "db",
+                "cannot configure database '%s': %s", ss->path, msg ? msg : sqlite3_errstr(rc));
+        sqlite3_free(msg);
+        sqlite3_close_v2(c->db);
+        free(c);
+        return NULL;
+    }
+    pthread_mutex_lock(&ss->lock);
+    c->next = ss->conns;
+    ss->conns = c;
+    pthread_mutex_unlock(&ss->lock);
+    pthread_setspecific(ss->key, c);
+    return c;
+}
+
+static uint32_t hash_sql(const char *s)
+{
+    uint32_t h = 2166136261u;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 16777619u;
+    return h;
+}
+
+sqlite3_stmt *sq_prepare(struct sq_conn *c, const char *sql, struct err *e)
+{
+    uint32_t h = hash_sql(sql);
+    struct sq_cached *slot = NULL;
+    for (int i = 0; i < 8; i++) {
+        struct sq_cached *x = &c->cache[(h + (uint32_t)i) % SQ_CACHE];
+        if (x->sql && strcmp(x->sql, sql) == 0)
+            return x->stmt;
+        if (!x->sql && !slot)
+            slot = x;
+    }
+    if (!slot) { /* the probe window is full: evict its first entry */
+        slot = &c->cache[h % SQ_CACHE];
+        sqlite3_finalize(slot->stmt);
+        free(slot->sql);
+        slot->sql = NULL;
+        slot->stmt = NULL;
+    }
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
+    if (rc != SQLITE_OK) {
+        sq_fail(c, rc, e, "prepare");
+        log_error("store", "prepare failed: %s: %.200s", sqlite3_errmsg(c->db), sql);
+        return NULL;
+    }
+    slot->sql = strdup(sql);
+    if (!slot->sql) {
+        sqlite3_finalize(st);
+        err_set(e, ERR_NOMEM, NULL, "out of memory");
+        return NULL;
+    }
+    slot->stmt = st;
+    return st;
+}
+
+void sq_done(sqlite3_stmt *st)
+{
+    if (st) {
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+    }
+}
+
+int sq_fail(struct sq_conn *c, int rc, struct err *e, const char *what)
+{
+    const char *msg = c && c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc);
+    switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        return err_set(e, ERR_AGAIN, NULL, "database busy (%s): %s", what, msg);
+    case SQLITE_CONSTRAINT:
+        if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+            return err_set(e, ERR_CONFLICT, NULL, "%s: %s", what, msg);
+        return err_set(e, ERR_INVALID, NULL, "%s: %s", what, msg);
+    case SQLITE_NOMEM:
+        return err_set(e, ERR_NOMEM, NULL, "%s: out of memory", what);
+    case SQLITE_FULL:
+    case SQLITE_IOERR:
+    case SQLITE_CANTOPEN:
+        return err_set(e, ERR_IO, NULL, "%s: %s", what, msg);
+    default:
+        return err_set(e, ERR_BACKEND, NULL, "%s: %s", what, msg);
+    }
+}
+
+int sq_exec_stmt(struct sq_conn *c, sqlite3_stmt *st, struct err *e, const char *what)
+{
+    int rc = sqlite3_step(st);
+    int out = 0;
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+        out = sq_fail(c, rc, e, what);
+    sq_done(st);
+    return out;
+}
+
+int sq_exec(struct sq_conn *c, const char *sql, struct err *e)
+{
+    char *msg = NULL;
+    int rc = sqlite3_exec(c->db, sql, NULL, NULL, &msg);
+    if (rc == SQLITE_OK)
+        return 0;
+    int code = sq_fail(c, rc, e, "exec");
+    if (msg && e)
+        err_set(e, code, NULL, "%s", msg);
+    sqlite3_free(msg);
+    return code;
+}
+
+void sq_bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+    if (v)
+        sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+void sq_bind_ts(sqlite3_stmt *st, int i, int64_t v)
+{
+    if (v)
+        sqlite3_bind_int64(st, i, v);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+const char *sq_col_text(sqlite3_stmt *st, int i, struct arena *a)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    if (!t)
+        return NULL;
+    return arena_strndup(a, (const char *)t, (size_t)sqlite3_column_bytes(st, i));
+}
+
+const char *sq_col_enum(sqlite3_stmt *st, int i, struct arena *a)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    if (!t)
+        return NULL;
+    const char *in = store_intern((const char *)t);
+    return in ? in : arena_strndup(a, (const char *)t, (size_t)sqlite3_column_bytes(st, i));
+}
+
+int64_t sq_col_ts(sqlite3_stmt *st, int i)
+{
+    return sqlite3_column_type(st, i) == SQLITE_NULL ? 0 : sqlite3_column_int64(st, i);
+}
+
+void sq_read_conv(sqlite3_stmt *st, int f, struct arena *a, struct conversation *c)
+{
+    const unsigned char *id = sqlite3_column_text(st, f);
+    snprintf(c->id, sizeof c->id, "%s", id ? (const char *)id : "");
+    c->customer_id = sq_col_ts(st, f + 1);
+    c->customer_name = sq_col_text(st, f + 2, a);
+    c->customer_phone = sq_col_text(st, f + 3, a);
+    c->customer_email = sq_col_text(st, f + 4, a);
+    c->channel = sq_col_enum(st, f + 5, a);
+    c->status = sq_col_enum(st, f + 6, a);
+    c->initiated_at = sq_col_ts(st, f + 7);
+    c->last_activity_at = sq_col_ts(st, f + 8);
+    c->completed_at = sq_col_ts(st, f + 9);
+    c->satisfaction_score = (int)sq_col_ts(st, f + 10);
+    c->sentiment = sq_col_enum(st, f + 11, a);
+    c->outcome = sq_col_enum(st, f + 12, a);
+    c->subject = sq_col_text(st, f + 13, a);
+    c->ai_summary = sq_col_text(st, f + 14, a);
+    c->metadata = sq_col_text(st, f + 15, a);
+    c->score_explanation = sq_col_text(st, f + 16, a);
+    c->message_count = sqlite3_column_int64(st, f + 17);
+    c->last_message_preview = sq_col_text(st, f + 18, a);
+}
+
+/* ---- store lifecycle and transactions ----------------------------------------------------- */
+
+static void sq_close(struct store *s)
+{
+    struct sq_store *ss = (struct sq_store *)s;
+    pthread_mutex_lock(&ss->lock);
+    struct sq_conn *c = ss->conns;
+    ss->conns = NULL;
+    pthread_mutex_unlock(&ss->lock);
+    while (c) {
+        struct sq_conn *n = c->next;
+        conn_close(c);
+        c = n;
+    }
+    pthread_setspecific(ss->key, NULL);
+    pthread_key_delete(ss->key);
+    pthread_mutex_destroy(&ss->lock);
+    free(ss->path);
+    free(ss);
+}
+
+struct store *sqlite_store_open(const char *path, struct err *e)
+{
+    if (!*path) {
+        err_set(e, ERR_INVALID, "db", "empty SQLite path");
+        return NULL;
+    }
+    struct sq_store *ss = calloc(1, sizeof *ss);
+    if (!ss || !(ss->path = strdup(path))) {
+        free(ss);
+        err_set(e, ERR_NOMEM, NULL, "out of memory");
+        return NULL;
+    }
+    ss->base.ops = &sq_ops;
+    pthread_mutex_init(&ss->lock, NULL);
+    pthread_key_create(&ss->key, on_thread_exit);
+    /* Open this thread's connection now, so a bad path fails here with a clear message. */
+    if (!sq_conn_get(&ss->base, e)) {
+        sq_close(&ss->base);
+        return NULL;
+    }
+    return &ss->base;
+}
+
+static int sq_ping(struct store *s, struct err *e)
+{
+    struct sq_conn *c = sq_conn_get(s, e);
+    if (!c)
+        return e ? e->code : ERR_BACKEND;
+    sqlite3_stmt *st = sq_prepare(c, "SELECT count(*) FROM schema_version", e);
+    if (!st)
+        return e->code;
+    int rc = sqlite3_step(st);
+    int out = rc == SQLITE_ROW ? 0 : sq_fail(c, rc, e, "ping");
+    sq_done(st);
+    return out;
+}
+
+static int sq_begin(struct store *s, bool write, struct err *e)
+{
+    struct sq_conn *c = sq_conn_get(s, e);
+    if (!c)
+        return e->code;
+    if (c->tx_depth++ > 0)
+        return 0;
+    int rc = sq_exec(c, write ? "BEGIN IMMEDIATE" : "BEGIN", e);
+    if (rc < 0)
+        c->tx_depth = 0;
+    return rc;
+}
+
+static int sq_commit(struct store *s, struct err *e)
+{
+    struct sq_conn *c = sq_conn_get(s, e);
+    if (!c)
+        return e->code;
+    if (c->tx_depth == 0)
+        return err_set(e, ERR_BACKEND, NULL, "commit without a transaction");
+    if (--c->tx_depth > 0)
+        return 0;
+    int rc = sq_exec(c, "COMMIT", e);
+    if (rc < 0) {
+        struct err ignored;
+        sq_exec(c, "ROLLBACK", &ignored);
+    }
+    return rc;
+}
+
+static void sq_rollback(struct store *s)
+{
+    struct sq_conn *c = sq_conn_get(s, NULL);
+    if (!c || c->tx_depth == 0)
+        return;
+    c->tx_depth = 0;
+    struct err ignored;
+    if (!sqlite3_get_autocommit(c->db))
+        sq_exec(c, "ROLLBACK", &ignored);
+}
+
+/* Defined in sq_data.c. */
+int sq_customer_insert(struct store *, struct customer *, struct err *);
+int sq_customer_update(struct store *, int64_t, const struct customer_update *, struct err *);
+int sq_customer_get(struct store *, int64_t, struct arena *, struct customer *, struct err *);
+int sq_customer_by_phone(struct store *, const char *, struct arena *, struct customer *,
+                         struct err *);
+int sq_customer_by_email(struct store *, const char *, struct arena *, struct customer *,
+                         struct err *);
+int sq_customer_list(struct store *, const struct customer_filter *, struct arena *,
+                     struct customer_page *, struct err *);
+int sq_appointments_for(struct store *, int64_t, struct arena *, struct appointment **, int *,
+                        struct err *);
+int sq_appointment_insert(struct store *, struct appointment *, struct err *);
+int sq_conv_insert(struct store *, const struct conversation *, struct err *);
+int sq_conv_update(struct store *, const char *, const struct conv_update *, struct err *);
+int sq_conv_get(struct store *, const char *, struct arena *, struct conversation *, struct err *);
+int sq_conv_list(struct store *, const struct conv_filter *, struct arena *, struct conv_page *,
+                 struct err *);
+int sq_conv_detail(struct store *, const char *, struct arena *, struct detail *, struct err *);
+int sq_timeline(struct store *, int64_t, int, bool, int64_t, const char *, struct arena *,
+                struct conv_page *, struct err *);
+int sq_timeline_stats(struct store *, int64_t, struct timeline_stats *, struct err *);
+int sq_conv_active_for(struct store *, int64_t, const char *, struct arena *,
+                       struct conversation *, struct err *);
+int sq_msg_insert(struct store *, const struct message *, struct err *);
+int sq_msgs_for(struct store *, const char *, struct arena *, struct message **, int *,
+                struct err *);
+int sq_event_insert(struct store *, const struct comm_event *, struct err *);
+int sq_token_insert(struct store *, const char *, const char *, const char *, int64_t *,
+                    struct err *);
+int sq_token_lookup(struct store *, const char *, char[16], int64_t *, char[64], struct err *);
+int sq_count_conversations(struct store *, int64_t *, struct err *);
+
+const struct store_ops sq_ops = {
+    .name = "sqlite",
+    .close = sq_close,
+    .migrate = sq_migrate,
+    .schema_version = sq_schema_version,
+    .ping = sq_ping,
+    .begin = sq_begin,
+    .commit = sq_commit,
+    .rollback = sq_rollback,
+    .customer_insert = sq_customer_insert,
+    .customer_update = sq_customer_update,
+    .customer_get = sq_customer_get,
+    .customer_by_phone = sq_customer_by_phone,
+    .customer_by_email = sq_customer_by_email,
+    .customer_list = sq_customer_list,
+    .appointments_for = sq_appointments_for,
+    .appointment_insert = sq_appointment_insert,
+    .conv_insert = sq_conv_insert,
+    .conv_update = sq_conv_update,
+    .conv_get = sq_conv_get,
+    .conv_list = sq_conv_list,
+    .conv_detail = sq_conv_detail,
+    .timeline = sq_timeline,
+    .timeline_stats = sq_timeline_stats,
+    .conv_active_for = sq_conv_active_for,
+    .msg_insert = sq_msg_insert,
+    .msgs_for = sq_msgs_for,
+    .event_insert = sq_event_insert,
+    .token_insert = sq_token_insert,
+    .token_lookup = sq_token_lookup,
+    .count_conversations = sq_count_conversations,
+};

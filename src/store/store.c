@@ -1,0 +1,180 @@
+/*
+ * store.c - picks a backend from the database URL and forwards each call to it.
+ *
+ * Layer: store. See store.h for the contract and store_int.h for the backend vtable.
+ */
+#include "store/store_int.h"
+
+#include <string.h>
+
+struct store *store_open(const char *url, struct err *e)
+{
+    if (!url || !*url) {
+        err_set(e, ERR_INVALID, "db", "no database given");
+        return NULL;
+    }
+    if (strncmp(url, "postgres://", 11) == 0 || strncmp(url, "postgresql://", 13) == 0) {
+        err_set(e, ERR_INVALID, "db",
+                "the PostgreSQL backend is not built into this version; use a SQLite path");
+        return NULL;
+    }
+    const char *path = strncmp(url, "sqlite:", 7) == 0 ? url + 7 : url;
+    if (strncmp(path, "//", 2) == 0)
+        path += 2;
+    return sqlite_store_open(path, e);
+}
+
+void store_close(struct store *s)
+{
+    if (s)
+        s->ops->close(s);
+}
+
+const char *store_backend(const struct store *s)
+{
+    return s->ops->name;
+}
+
+int64_t store_conv_sort_key(const struct conversation *c, enum conv_sort sort)
+{
+    switch (sort) {
+    case CONV_SORT_INITIATED: return c->initiated_at;
+    case CONV_SORT_SCORE: return c->satisfaction_score;
+    default: return c->last_activity_at;
+    }
+}
+
+static const char *const INTERNED[] = {
+    "voice", "sms", "email", "active", "completed", "failed", "inbound", "outbound",
+    "positive", "neutral", "negative", "mixed", "appointment_scheduled",
+    "appointment_rescheduled", "appointment_cancelled", "info_request", "complaint", "escalated",
+    "abandoned", "unresolved", "queued", "sending", "sent", "delivered", "undelivered",
+    "received", "read", "admin", "staff", "viewer",
+};
+
+const char *store_intern(const char *s)
+{
+    if (!s)
+        return NULL;
+    for (size_t i = 0; i < sizeof INTERNED / sizeof INTERNED[0]; i++)
+        if (strcmp(s, INTERNED[i]) == 0)
+            return INTERNED[i];
+    return NULL;
+}
+
+#define FWD(fn, ...) return s->ops->fn(s, __VA_ARGS__)
+
+int store_migrate(struct store *s, int *from, int *to, struct err *e) { FWD(migrate, from, to, e); }
+int store_schema_version(struct store *s, int *cur, int *latest, struct err *e)
+{
+    FWD(schema_version, cur, latest, e);
+}
+int store_ping(struct store *s, struct err *e) { FWD(ping, e); }
+int store_begin(struct store *s, bool write, struct err *e) { FWD(begin, write, e); }
+int store_commit(struct store *s, struct err *e) { FWD(commit, e); }
+void store_rollback(struct store *s) { s->ops->rollback(s); }
+int store_customer_insert(struct store *s, struct customer *c, struct err *e)
+{
+    FWD(customer_insert, c, e);
+}
+int store_customer_update(struct store *s, int64_t id, const struct customer_update *u,
+                          struct err *e)
+{
+    FWD(customer_update, id, u, e);
+}
+int store_customer_get(struct store *s, int64_t id, struct arena *a, struct customer *out,
+                       struct err *e)
+{
+    FWD(customer_get, id, a, out, e);
+}
+int store_customer_by_phone(struct store *s, const char *e164, struct arena *a,
+                            struct customer *out, struct err *e)
+{
+    FWD(customer_by_phone, e164, a, out, e);
+}
+int store_customer_by_email(struct store *s, const char *email, struct arena *a,
+                            struct customer *out, struct err *e)
+{
+    FWD(customer_by_email, email, a, out, e);
+}
+int store_customer_list(struct store *s, const struct customer_filter *f, struct arena *a,
+                        struct customer_page *out, struct err *e)
+{
+    FWD(customer_list, f, a, out, e);
+}
+int store_appointments_for(struct store *s, int64_t customer_id, struct arena *a,
+                           struct appointment **out, int *n, struct err *e)
+{
+    FWD(appointments_for, customer_id, a, out, n, e);
+}
+int store_appointment_insert(struct store *s, struct appointment *ap, struct err *e)
+{
+    FWD(appointment_insert, ap, e);
+}
+int store_conv_insert(struct store *s, const struct conversation *c, struct err *e)
+{
+    FWD(conv_insert, c, e);
+}
+int store_conv_update(struct store *s, const char *id, const struct conv_update *u,
+                      struct err *e)
+{
+    FWD(conv_update, id, u, e);
+}
+int store_conv_get(struct store *s, const char *id, struct arena *a, struct conversation *out,
+                   struct err *e)
+{
+    FWD(conv_get, id, a, out, e);
+}
+int store_conv_list(struct store *s, const struct conv_filter *f, struct arena *a,
+                    struct conv_page *out, struct err *e)
+{
+    FWD(conv_list, f, a, out, e);
+}
+int store_conv_detail(struct store *s, const char *id, struct arena *a, struct detail *out,
+                      struct err *e)
+{
+    FWD(conv_detail, id, a, out, e);
+}
+int store_timeline(struct store *s, int64_t customer_id, int limit, bool has_before,
+                   int64_t before_key, const char *before_id, struct arena *a,
+                   struct conv_page *out, struct err *e)
+{
+    FWD(timeline, customer_id, limit, has_before, before_key, before_id, a, out, e);
+}
+int store_timeline_stats(struct store *s, int64_t customer_id, struct timeline_stats *out,
+                         struct err *e)
+{
+    FWD(timeline_stats, customer_id, out, e);
+}
+int store_conv_active_for(struct store *s, int64_t customer_id, const char *channel,
+                          struct arena *a, struct conversation *out, struct err *e)
+{
+    FWD(conv_active_for, customer_id, channel, a, out, e);
+}
+int store_msg_insert(struct store *s, const struct message *m, struct err *e)
+{
+    FWD(msg_insert, m, e);
+}
+int store_msgs_for(struct store *s, const char *conv_id, struct arena *a, struct message **out,
+                   int *n, struct err *e)
+{
+    FWD(msgs_for, conv_id, a, out, n, e);
+}
+int store_event_insert(struct store *s, const struct comm_event *ev, struct err *e)
+{
+    FWD(event_insert, ev, e);
+}
+int store_token_insert(struct store *s, const char *name, const char *role, const char *hash,
+                       int64_t *id, struct err *e)
+{
+    FWD(token_insert, name, role, hash, id, e);
+}
+int store_token_lookup(struct store *s, const char *hash, char role[16], int64_t *id,
+                       char name[64], struct err *e)
+{
+    FWD(token_lookup, hash, role, id, name, e);
+}
+int store_count_conversations(struct store *s, int64_t *n, struct err *e)
+{
+    FWD(count_conversations, n, e);
+}

@@ -1,0 +1,268 @@
+/*
+ * store.h - the storage interface: every read and write of the database goes through here.
+ *
+ * Layer: store (called by domain/, cli/ and, for reads, api/; calls core/ only). There is no SQL,
+ * no driver type and no driver error above this file: backends (sqlite/, later postgres/) fill a
+ * struct store_ops and translate their errors to core/err.h codes, keeping the driver's text in
+ * struct err. The backend is picked from the database URL (`store_open`).
+ *
+ * Threads: a struct store is shared by all threads; each thread gets its own connection on first
+ * use (prepared statements are cached per connection). Transactions (store_begin/commit/rollback)
+ * are per thread. Busy databases are retried inside the backend; ERR_AGAIN escapes only when the
+ * wait is over.
+ *
+ * Memory: every result is allocated from the caller's arena and lives as long as it does. Input
+ * structs are only read during the call.
+ *
+ * Time: every timestamp is int64 microseconds since the epoch, 0 meaning "none" (NULL).
+ */
+#ifndef SB_STORE_H
+#define SB_STORE_H
+
+#include "core/arena.h"
+#include "core/err.h"
+#include "core/ids.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct store;
+
+/* ---- records ------------------------------------------------------------------------------ */
+
+struct customer {
+    int64_t id;
+    const char *name, *phone, *email; /* phone E.164, email lower-case; NULL when unknown */
+    bool is_new_client;
+    int64_t created_at, updated_at;
+    int64_t conversation_count; /* filled by reads that say so */
+    int64_t last_contact_at;
+};
+
+struct appointment {
+    int64_t id, customer_id;
+    const char *service, *status, *provider, *notes;
+    int64_t starts_at, created_at;
+    int duration_minutes;
+};
+
+struct conversation {
+    char id[UUID_STR_LEN + 1];
+    int64_t customer_id; /* 0 = unidentified */
+    const char *customer_name, *customer_phone, *customer_email; /* joined on reads */
+    const char *channel, *status;
+    int64_t initiated_at, last_activity_at, completed_at;
+    int satisfaction_score; /* 1..10, 0 = NULL */
+    const char *sentiment, *outcome, *subject, *ai_summary;
+    const char *metadata;          /* JSON object text, NULL = {} */
+    const char *score_explanation; /* JSON text or NULL */
+    int64_t message_count;
+    const char *last_message_preview;
+};
+
+struct msg_voice {
+    double duration_seconds; /* < 0 = NULL */
+    const char *recording_url;
+    const char *transcript_segments; /* JSON array text */
+    const char *function_calls;      /* JSON array text */
+    int64_t interruption_count;
+    double audio_quality_score; /* < 0 = NULL */
+};
+
+struct msg_sms {
+    const char *from_number, *to_number, *provider_message_id, *delivery_status;
+    const char *error_code, *error_message;
+    int segments;
+    const char *media_urls; /* JSON array text */
+    int64_t delivered_at, failed_at;
+};
+
+struct msg_email {
+    const char *subject, *from_address, *to_address;
+    const char *cc_addresses, *bcc_addresses, *references, *attachments; /* JSON array text */
+    const char *in_reply_to, *body_text, *body_html, *provider_message_id, *delivery_status;
+    int64_t opened_at, clicked_at;
+};
+
+struct message {
+    char id[UUID_STR_LEN + 1];
+    char conversation_id[UUID_STR_LEN + 1];
+    const char *channel, *direction, *content;
+    int64_t sent_at;
+    bool processed;
+    const char *metadata; /* JSON object text or NULL */
+    const char *preview;  /* insert only: the conversation's new last_message_preview */
+    /* exactly one of these is set, matching channel */
+    struct msg_voice *voice;
+    struct msg_sms *sms;
+    struct msg_email *email;
+};
+
+struct comm_event {
+    char id[UUID_STR_LEN + 1];
+    char conversation_id[UUID_STR_LEN + 1];
+    const char *event_type;
+    int64_t timestamp;
+    const char *details; /* JSON text or NULL */
+    const char *message_id; /* NULL when not tied to a message */
+};
+
+struct api_token {
+    int64_t id;
+    const char *name, *role;
+    int64_t created_at;
+};
+
+/* ---- queries ------------------------------------------------------------------------------ */
+
+enum conv_sort { CONV_SORT_LAST_ACTIVITY, CONV_SORT_INITIATED, CONV_SORT_SCORE };
+
+struct conv_filter {
+    const char *channel, *status, *outcome, *sentiment; /* NULL = any */
+    int64_t customer_id;                                /* 0 = any */
+    int64_t since, until;                               /* 0 = open */
+    const char *q;                                      /* full-text words or NULL */
+    enum conv_sort sort;
+    bool asc;
+    int64_t offset; /* rows to skip (page paging); ignored with a cursor */
+    int limit;      /* rows wanted (1..100) */
+    bool has_cursor; /* keyset: rows strictly after (cursor_key, cursor_id) in sort order */
+    int64_t cursor_key;
+    char cursor_id[UUID_STR_LEN + 1];
+    bool want_total;
+};
+
+struct conv_page {
+    struct conversation *items;
+    int n;
+    bool has_more; /* another row follows the last one returned */
+    int64_t total;
+};
+
+/* Sort key of a conversation for the given order (the value a cursor carries). */
+int64_t store_conv_sort_key(const struct conversation *c, enum conv_sort sort);
+
+struct customer_filter {
+    const char *search; /* raw text; matched against name, email (case-insensitive) and phone */
+    const char *search_phone; /* the search text normalised to E.164, or NULL */
+    int64_t offset;
+    int limit;
+};
+
+struct customer_page {
+    struct customer *items;
+    int n;
+    int64_t total;
+};
+
+struct timeline_stats {
+    int64_t total, voice, sms, email;
+    double avg_score; /* < 0 = NULL */
+    int64_t first_contact_at, last_contact_at;
+};
+
+struct detail {
+    struct conversation conv;
+    struct message *msgs;
+    int n_msgs;
+    struct comm_event *events;
+    int n_events;
+};
+
+/* ---- patches ------------------------------------------------------------------------------ */
+
+struct conv_update {
+    const char *status;  /* NULL = unchanged */
+    const char *outcome, *subject, *sentiment, *ai_summary, *score_explanation;
+    bool set_completed_at;
+    int64_t completed_at; /* with set_completed_at; 0 = NULL */
+    bool set_score;
+    int satisfaction_score; /* with set_score; 0 = NULL */
+    bool set_last_activity;
+    int64_t last_activity_at;
+};
+
+struct customer_update {
+    const char *name, *phone, *email; /* NULL = unchanged */
+    bool clear_phone, clear_email;
+};
+
+/* ---- the interface ------------------------------------------------------------------------ */
+
+/* Opens the database named by url (a path, `sqlite:PATH` or `postgres://...`). Does not create
+ * the schema (store_migrate does). Returns NULL with e set on failure. Free with store_close. */
+struct store *store_open(const char *url, struct err *e);
+void store_close(struct store *s);
+
+/* Short backend name: "sqlite" or "postgres". */
+const char *store_backend(const struct store *s);
+
+/* Schema: applies pending migrations, each in its own transaction; reports the versions. */
+int store_migrate(struct store *s, int *from, int *to, struct err *e);
+int store_schema_version(struct store *s, int *current, int *latest, struct err *e);
+
+/* Connectivity probe for readiness checks. */
+int store_ping(struct store *s, struct err *e);
+
+/* Thread-local transactions. write=true takes the write lock up front. */
+int store_begin(struct store *s, bool write, struct err *e);
+int store_commit(struct store *s, struct err *e);
+void store_rollback(struct store *s);
+
+/* Customers. Insert fills c->id and c->created_at; ERR_CONFLICT when phone/email is taken. */
+int store_customer_insert(struct store *s, struct customer *c, struct err *e);
+int store_customer_update(struct store *s, int64_t id, const struct customer_update *u,
+                          struct err *e);
+int store_customer_get(struct store *s, int64_t id, struct arena *a, struct customer *out,
+                       struct err *e);
+int store_customer_by_phone(struct store *s, const char *e164, struct arena *a,
+                            struct customer *out, struct err *e);
+int store_customer_by_email(struct store *s, const char *email, struct arena *a,
+                            struct customer *out, struct err *e);
+int store_customer_list(struct store *s, const struct customer_filter *f, struct arena *a,
+                        struct customer_page *out, struct err *e);
+int store_appointments_for(struct store *s, int64_t customer_id, struct arena *a,
+                           struct appointment **out, int *n, struct err *e);
+int store_appointment_insert(struct store *s, struct appointment *ap, struct err *e);
+
+/* Conversations. Insert takes c->id as given. */
+int store_conv_insert(struct store *s, const struct conversation *c, struct err *e);
+int store_conv_update(struct store *s, const char *id, const struct conv_update *u,
+                      struct err *e);
+int store_conv_get(struct store *s, const char *id, struct arena *a, struct conversation *out,
+                   struct err *e);
+int store_conv_list(struct store *s, const struct conv_filter *f, struct arena *a,
+                    struct conv_page *out, struct err *e);
+int store_conv_detail(struct store *s, const char *id, struct arena *a, struct detail *out,
+                      struct err *e);
+/* Customer timeline: newest first by (last_activity_at, id); `before` as in conv_filter. */
+int store_timeline(struct store *s, int64_t customer_id, int limit, bool has_before,
+                   int64_t before_key, const char *before_id, struct arena *a,
+                   struct conv_page *out, struct err *e);
+int store_timeline_stats(struct store *s, int64_t customer_id, struct timeline_stats *out,
+                         struct err *e);
+/* The customer's latest active conversation of a channel, or ERR_NOTFOUND. */
+int store_conv_active_for(struct store *s, int64_t customer_id, const char *channel,
+                          struct arena *a, struct conversation *out, struct err *e);
+
+/* Messages: inserts the message and its channel detail row, and updates the conversation's
+ * last_activity_at, message_count and preview. */
+int store_msg_insert(struct store *s, const struct message *m, struct err *e);
+/* Messages of a conversation in time order (for scoring). */
+int store_msgs_for(struct store *s, const char *conv_id, struct arena *a, struct message **out,
+                   int *n, struct err *e);
+
+/* Events. */
+int store_event_insert(struct store *s, const struct comm_event *ev, struct err *e);
+
+/* API tokens: only the SHA-256 of the secret is stored. */
+int store_token_insert(struct store *s, const char *name, const char *role, const char *hash,
+                       int64_t *id, struct err *e);
+/* Role of an active token by hash, into role (16 bytes); ERR_NOTFOUND when unknown. */
+int store_token_lookup(struct store *s, const char *hash, char role[16], int64_t *id,
+                       char name[64], struct err *e);
+
+/* Counts for the demo and tests. */
+int store_count_conversations(struct store *s, int64_t *n, struct err *e);
+
+#endif

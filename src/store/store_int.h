@@ -1,0 +1,75 @@
+/*
+ * store_int.h - what a storage backend provides: the struct store_ops vtable.
+ *
+ * Layer: store, private. store.c forwards every public store_* call through `ops`; a backend
+ * (sqlite/sqlite.c, later postgres/) fills one static instance and a constructor. Only files
+ * under src/store/ include this header.
+ */
+#ifndef SB_STORE_INT_H
+#define SB_STORE_INT_H
+
+#include "store/store.h"
+
+struct store_ops {
+    const char *name;
+    void (*close)(struct store *s);
+    int (*migrate)(struct store *s, int *from, int *to, struct err *e);
+    int (*schema_version)(struct store *s, int *current, int *latest, struct err *e);
+    int (*ping)(struct store *s, struct err *e);
+    int (*begin)(struct store *s, bool write, struct err *e);
+    int (*commit)(struct store *s, struct err *e);
+    void (*rollback)(struct store *s);
+    int (*customer_insert)(struct store *s, struct customer *c, struct err *e);
+    int (*customer_update)(struct store *s, int64_t id, const struct customer_update *u,
+                           struct err *e);
+    int (*customer_get)(struct store *s, int64_t id, struct arena *a, struct customer *out,
+                        struct err *e);
+    int (*customer_by_phone)(struct store *s, const char *e164, struct arena *a,
+                             struct customer *out, struct err *e);
+    int (*customer_by_email)(struct store *s, const char *email, struct arena *a,
+                             struct customer *out, struct err *e);
+    int (*customer_list)(struct store *s, const struct customer_filter *f, struct arena *a,
+                         struct customer_page *out, struct err *e);
+    int (*appointments_for)(struct store *s, int64_t customer_id, struct arena *a,
+                            struct appointment **out, int *n, struct err *e);
+    int (*appointment_insert)(struct store *s, struct appointment *ap, struct err *e);
+    int (*conv_insert)(struct store *s, const struct conversation *c, struct err *e);
+    int (*conv_update)(struct store *s, const char *id, const struct conv_update *u,
+                       struct err *e);
+    int (*conv_get)(struct store *s, const char *id, struct arena *a, struct conversation *out,
+                    struct err *e);
+    int (*conv_list)(struct store *s, const struct conv_filter *f, struct arena *a,
+                     struct conv_page *out, struct err *e);
+    int (*conv_detail)(struct store *s, const char *id, struct arena *a, struct detail *out,
+                       struct err *e);
+    int (*timeline)(struct store *s, int64_t customer_id, int limit, bool has_before,
+                    int64_t before_key, const char *before_id, struct arena *a,
+                    struct conv_page *out, struct err *e);
+    int (*timeline_stats)(struct store *s, int64_t customer_id, struct timeline_stats *out,
+                          struct err *e);
+    int (*conv_active_for)(struct store *s, int64_t customer_id, const char *channel,
+                           struct arena *a, struct conversation *out, struct err *e);
+    int (*msg_insert)(struct store *s, const struct message *m, struct err *e);
+    int (*msgs_for)(struct store *s, const char *conv_id, struct arena *a, struct message **out,
+                    int *n, struct err *e);
+    int (*event_insert)(struct store *s, const struct comm_event *ev, struct err *e);
+    int (*token_insert)(struct store *s, const char *name, const char *role, const char *hash,
+                        int64_t *id, struct err *e);
+    int (*token_lookup)(struct store *s, const char *hash, char role[16], int64_t *id,
+                        char name[64], struct err *e);
+    int (*count_conversations)(struct store *s, int64_t *n, struct err *e);
+};
+
+/* Every backend's handle starts with this. */
+struct store {
+    const struct store_ops *ops;
+};
+
+/* Backend constructors: parse their own part of the URL. */
+struct store *sqlite_store_open(const char *path, struct err *e);
+
+/* Interned enumeration strings, so rows need not copy them: returns the static copy of s when
+ * it is a known channel/status/direction/sentiment/outcome, else NULL. */
+const char *store_intern(const char *s);
+
+#endif
