@@ -6,6 +6,8 @@
  */
 #include "api/api.h"
 
+#include "channels/twilio/twilio.h"
+
 static void health(struct http_req *req, struct http_resp *resp)
 {
     buf_lit(&resp->body, "{\"status\":\"ok\"}");
@@ -45,4 +47,5 @@ void api_register_routes(void)
     http_routes_add(api_auth_routes);
     http_routes_add(api_conversation_routes);
     http_routes_add(api_customer_routes);
+    http_routes_add(twilio_routes);
 }

@@ -15,6 +15,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 static void api_error_hook(struct http_resp *resp, int status, const char *code,
@@ -70,6 +71,7 @@ int cmd_serve(int argc, char **argv)
 
     struct app app = {.store = s, .public_url = cfg.public_url};
     api_register_routes();
+    char public_url[300];
     struct http_server_opts o = {
         .host = host,
         .port = port,
@@ -82,11 +84,22 @@ int cmd_serve(int argc, char **argv)
         .app = &app,
         .authorize = api_authorize,
         .error = api_error_hook,
+        .protected_prefix = "/api/admin/",
     };
     struct http_server *srv = http_server_start(&o);
     if (!srv) {
         store_close(s);
         return EXIT_RUNTIME;
+    }
+    if (!app.public_url || !*app.public_url) {
+        snprintf(public_url, sizeof public_url, "http://%s:%d", host, http_server_port(srv));
+        app.public_url = public_url;
+    } else {
+        snprintf(public_url, sizeof public_url, "%s", cfg.public_url);
+        size_t len = strlen(public_url);
+        while (len && public_url[len - 1] == '/')
+            public_url[--len] = '\0';
+        app.public_url = public_url;
     }
     log_info("serve", "switchboard %s listening on http://%s:%d (%u threads, %s database '%s')",
              SWITCHBOARD_VERSION, host, http_server_port(srv), threads, store_backend(s), cfg.db);

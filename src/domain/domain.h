@@ -91,6 +91,37 @@ int dom_conv_score(struct store *s, const char *id, bool keep_outcome, struct ar
 int dom_conv_complete(struct store *s, const char *id, int64_t at, struct arena *a,
                       struct conversation *out, struct err *e);
 
+/* ---- SMS ------------------------------------------------------------------------------------ */
+
+struct dom_sms_in {
+    const char *sid;        /* MessageSid: the deduplication key */
+    const char *from, *to;  /* E.164 */
+    const char *body;       /* verbatim, may be empty */
+    int segments;
+    const char *media_urls; /* JSON array text, in order */
+    const char *metadata;   /* JSON object text for the message (account, media types, geo) */
+    int64_t received_at;    /* 0 = now */
+    int idle_minutes;       /* the threading window */
+};
+
+struct dom_sms_result {
+    bool duplicate; /* this MessageSid was stored before: nothing was written */
+    char conversation_id[UUID_STR_LEN + 1];
+    char message_id[UUID_STR_LEN + 1];
+    int64_t customer_id;
+    const char *keyword; /* "opt_out", "opt_in", "help" or NULL */
+};
+
+/* Stores an inbound SMS in one transaction: dedupe on sid, find or create the customer by
+ * phone, join their active SMS conversation when its last activity is within the idle window
+ * (else complete it and open a new one), append the message, apply STOP/START/HELP to the
+ * opt-out ledger with an event. Safe against concurrent duplicates. */
+int dom_sms_receive(struct store *s, const struct dom_sms_in *in, struct arena *a,
+                    struct dom_sms_result *out, struct err *e);
+
+/* Classifies a whole SMS body as an opt-out keyword: "opt_out", "opt_in", "help" or NULL. */
+const char *dom_sms_keyword(const char *body);
+
 /* ---- transactions -------------------------------------------------------------------------- */
 
 /* Runs fn(s, ctx, e) inside a write transaction, retrying it (with backoff, up to ~10 s) while

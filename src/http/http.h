@@ -37,6 +37,7 @@ struct http_req {
     const struct http_route *route;
     const char *method;
     const char *path;
+    const char *raw_target; /* the request-target exactly as received (path and query) */
     const char *params[HTTP_MAX_PARAMS]; /* path parameters in pattern order */
     char request_id[24];
     char *body; /* NUL-terminated, in the arena */
@@ -70,7 +71,7 @@ struct http_route {
     http_handler_fn handler;
     enum http_access access;
     enum http_body body;
-    size_t max_body; /* 0 = the JSON default from the configuration */
+    const long *max_body; /* a configured limit in bytes; NULL = the JSON default */
     const char *name; /* route label for logs and metrics; default = pattern */
 };
 
@@ -127,6 +128,9 @@ struct http_server_opts {
     /* Fills resp with the JSON error for a status produced by the server itself (404, 405,
      * 413, 415, 500, 503). */
     void (*error)(struct http_resp *resp, int status, const char *code, const char *detail);
+    /* Paths under this prefix answer 401 to unauthenticated callers even when no route
+     * matches, so the API's shape is not revealed to strangers (NULL = none). */
+    const char *protected_prefix;
 };
 
 struct http_server;

@@ -49,6 +49,7 @@ struct reqctx {
     int reject_status; /* 0, or the error status decided before the body was read */
     const char *reject_code, *reject_detail;
     char allow[96];
+    bool started;
     bool queued;
 };
 
@@ -121,8 +122,9 @@ static bool has_body(struct http_req *req)
     return (cl && strcmp(cl, "0") != 0) || http_header(req, "Transfer-Encoding");
 }
 
-static struct reqctx *ctx_new(struct http_server *srv, struct MHD_Connection *conn,
-                              const char *url, const char *method)
+/* Called by MHD with the raw request-target before anything else: the context starts here so
+ * the target is kept exactly as received (Twilio signs it). */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
     struct reqctx *rc = calloc(1, sizeof *rc);
     if (!rc)
@@ -132,6 +134,15 @@ static struct reqctx *ctx_new(struct http_server *srv, struct MHD_Connection *co
         free(rc);
         return NULL;
     }
+    rc->req.raw_target = arena_strdup(rc->req.arena, uri);
+    return rc;
+}
+
+static struct reqctx *ctx_start(struct reqctx *rc, struct http_server *srv,
+                                struct MHD_Connection *conn, const char *url,
+                                const char *method)
+{
+    rc->started = true;
     rc->srv = srv;
     rc->req.conn = conn;
     rc->req.app = srv->o.app;
@@ -157,7 +168,7 @@ static struct reqctx *ctx_new(struct http_server *srv, struct MHD_Connection *co
         rc->limit = 0;
         return rc;
     }
-    rc->limit = r->max_body ? r->max_body : srv->o.max_json_body;
+    rc->limit = r->max_body ? (size_t)*r->max_body : srv->o.max_json_body;
     const char *cl = http_header(&rc->req, "Content-Length");
     if (cl) {
         char *end;
@@ -229,11 +240,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 {
     struct http_server *srv = cls;
     struct reqctx *rc = *con_cls;
-    if (!rc) {
-        rc = ctx_new(srv, conn, url, method);
-        if (!rc)
-            return MHD_NO;
-        *con_cls = rc;
+    if (!rc)
+        return MHD_NO; /* on_uri could not allocate */
+    if (!rc->started) {
+        ctx_start(rc, srv, conn, url, method);
         MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT, srv->o.read_timeout);
         return MHD_YES;
     }
@@ -263,6 +273,20 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     /* The whole request is in. */
     log_set_request(rc->req.request_id);
+    if ((rc->reject_status == 404 || rc->reject_status == 405) && srv->o.protected_prefix &&
+        srv->o.authorize &&
+        strncmp(rc->req.path, srv->o.protected_prefix, strlen(srv->o.protected_prefix)) == 0) {
+        static const struct http_route guard = {"GET", "", NULL, HTTP_VIEWER, HTTP_BODY_NONE,
+                                                0, "protected"};
+        rc->req.route = &guard;
+        bool ok = srv->o.authorize(&rc->req, &rc->resp);
+        rc->req.route = NULL;
+        if (!ok) {
+            enum MHD_Result sent = send_resp(rc);
+            log_set_request(NULL);
+            return sent;
+        }
+    }
     if (rc->reject_status) {
         fill_reject(rc);
     } else {
@@ -290,6 +314,11 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     if (!rc)
         return;
     *con_cls = NULL;
+    if (!rc->started) { /* the connection ended before the headers were complete */
+        arena_free(rc->req.arena);
+        free(rc);
+        return;
+    }
     int64_t us = time_mono_us() - rc->req.start_us;
     int status = rc->queued ? rc->resp.status : 499;
     const struct http_route *r = rc->req.route;
@@ -346,7 +375,8 @@ struct http_server *http_server_start(const struct http_server_opts *o)
         flags, (uint16_t)o->port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, &addr,
         MHD_OPTION_THREAD_POOL_SIZE, o->threads, MHD_OPTION_CONNECTION_LIMIT,
         o->max_connections, MHD_OPTION_CONNECTION_TIMEOUT, o->idle_timeout,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
+        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log,
         NULL, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)128 * 1024, MHD_OPTION_LISTEN_BACKLOG_SIZE,
         (unsigned)1024, MHD_OPTION_END);
     if (!s->mhd) {

@@ -25,11 +25,15 @@
  * mixed when both sides have a hit of weight >= 2 and neither sum is more than twice the other,
  * else the sign of their difference. The outcome comes from the first rule that holds: booking
  * call succeeded, reschedule call succeeded, cancel call succeeded, escalation (event, transfer
- * call, the customer asking for a person, the assistant transferring), complaint word, then for
- * sms/email a customer request confirmed by a later business message (reschedule, cancel,
- * booking), a customer question or an availability check, no customer content or a voice call
- * under 10 s with fewer than 2 customer lines (abandoned), else unresolved. The score starts at 5
- * and each rule adds a delta; the explanation lists them so that base + deltas = score.
+ * call, the customer asking for a person, the assistant transferring), complaint word; then, for
+ * sms/email only, a customer request confirmed by a business message in or after the request's
+ * message (reschedule, cancel, booking; a "yes" answering an earlier business offer to book counts
+ * as a booking request); a customer question or an availability check (info_request); no customer
+ * content, or a voice call under 10 s with fewer than 2 customer lines (abandoned); else
+ * unresolved. The score starts at 5; sentiment adds up to +-3 (half the sum, rounded away from
+ * zero; 0 when mixed), the outcome +2 booked, +1 rescheduled, -1 escalated or abandoned, -2
+ * complaint; gratitude +1; two or more clarifications -1; then it is clamped to 1..10. The
+ * explanation lists each rule with its delta, so base + deltas = score.
  */
 #include "insight/score.h"
 #include "core/arena.h"
@@ -54,13 +58,16 @@ enum kind {
     K_CLAR,   /* a clarification: "what?", "can you repeat" */
     K_WANT_BOOK, K_WANT_MOVE, K_WANT_CANCEL, /* customer requests (sms/email outcome) */
     K_DONE_BOOK, K_DONE_MOVE, K_DONE_CANCEL, /* business confirmations (sms/email outcome) */
+    K_OFFER,  /* the business offers to book ("would you like to book?") */
+    K_ACCEPT, /* the customer says yes to such an offer in a later message */
     K_IGNORE, /* a phrase that must not be read as its parts: "no thanks", "cancellation policy" */
 };
 
 static const char *const KIND_NAME[] = {
     "sentiment", "gratitude", "complaint", "escalation", "clarification",
     "booking_request", "reschedule_request", "cancel_request",
-    "booking_confirmed", "reschedule_confirmed", "cancel_confirmed", "ignore",
+    "booking_confirmed", "reschedule_confirmed", "cancel_confirmed", "booking_offer",
+    "booking_accepted", "ignore",
 };
 
 enum { CUST = 1, BIZ = 2, BOTH = 3 }; /* which side's lines an entry is matched on */
@@ -152,6 +159,7 @@ static const struct lex LEX[] = {
     {"cancel|cancelling|canceling|cancellation", 0, K_WANT_CANCEL, CUST},
     {"book|booking|appointment|appointments|appt|schedule|scheduling|reserve", 0, K_WANT_BOOK,
      CUST},
+    {"yes|yeah|yep|yup|sure|ok|okay|please|absolutely|definitely", 0, K_ACCEPT, CUST},
     /* business confirmations */
     {"rescheduled|moved", 0, K_DONE_MOVE, BIZ},
     {"cancelled|canceled", 0, K_DONE_CANCEL, BIZ},
@@ -161,6 +169,7 @@ static const struct lex LEX[] = {
     {"booked|confirmed|scheduled|reserved", 0, K_DONE_BOOK, BIZ},
     {"see|seeing you", 0, K_DONE_BOOK, BIZ},
     {"all set", 0, K_DONE_BOOK, BIZ},
+    {"book|booking|schedule|appointment|appt", 0, K_OFFER, BIZ},
 };
 
 #define LEX_N (sizeof LEX / sizeof LEX[0])
@@ -272,6 +281,7 @@ struct st {
     int clar, questions;
     size_t turns, total;
     long want[3], done[3]; /* first message with a request / last with a confirmation, or -1 */
+    long offer;            /* last business message offering to book, or -1 */
     char compl_word[SIG_WORD];
     const char *first, *first3, *first_q; /* subject candidates: lines of customer text */
     size_t first_len, first3_len, first_q_len;
@@ -520,6 +530,11 @@ static void hit(struct st *s, const struct lex *e, size_t p, size_t len)
     case K_DONE_BOOK:
     case K_DONE_MOVE:
     case K_DONE_CANCEL: s->done[e->kind - K_DONE_BOOK] = (long)s->msg; break;
+    case K_OFFER: s->offer = (long)s->msg; break;
+    case K_ACCEPT:
+        if (s->want[W_BOOK] < 0)
+            s->want[W_BOOK] = (long)s->msg;
+        break;
     default: break;
     }
 }
@@ -539,6 +554,8 @@ static size_t examine(struct st *s, size_t p)
         const struct lex *e = &LEX[s->idx[b][i]];
         if (!(e->side & (s->cust ? CUST : BIZ)))
             continue;
+        if (e->kind == K_ACCEPT && !(s->offer >= 0 && s->offer < (long)s->msg))
+            continue; /* "yes" means something only as the answer to an offer */
         size_t len = match(s, e->pat, p, p);
         if (len > best_len) {
             best = e;
@@ -1181,6 +1198,7 @@ int score_conversation(const struct score_input *in, struct arena *a, struct sco
     s->email = in->channel && strcmp(in->channel, "email") == 0;
     for (int i = 0; i < 3; i++)
         s->want[i] = s->done[i] = -1;
+    s->offer = -1;
     build_index(s);
 
     scan_calls(s);

@@ -178,3 +178,17 @@ int store_count_conversations(struct store *s, int64_t *n, struct err *e)
 {
     FWD(count_conversations, n, e);
 }
+int store_sms_find(struct store *s, const char *sid, char msg_id[UUID_STR_LEN + 1],
+                   char conv_id[UUID_STR_LEN + 1], struct err *e)
+{
+    FWD(sms_find, sid, msg_id, conv_id, e);
+}
+int store_optout_set(struct store *s, const char *phone, bool opted_out, const char *keyword,
+                     int64_t at, const char *message_id, struct err *e)
+{
+    FWD(optout_set, phone, opted_out, keyword, at, message_id, e);
+}
+int store_optout_get(struct store *s, const char *phone, bool *opted_out, struct err *e)
+{
+    FWD(optout_get, phone, opted_out, e);
+}

@@ -262,6 +262,15 @@ int store_token_insert(struct store *s, const char *name, const char *role, cons
 int store_token_lookup(struct store *s, const char *hash, char role[16], int64_t *id,
                        char name[64], struct err *e);
 
+/* SMS: the message with this provider id (MessageSid): its id and conversation; ERR_NOTFOUND. */
+int store_sms_find(struct store *s, const char *sid, char msg_id[UUID_STR_LEN + 1],
+                   char conv_id[UUID_STR_LEN + 1], struct err *e);
+
+/* Opt-out ledger: the latest keyword per E.164 number decides. */
+int store_optout_set(struct store *s, const char *phone, bool opted_out, const char *keyword,
+                     int64_t at, const char *message_id, struct err *e);
+int store_optout_get(struct store *s, const char *phone, bool *opted_out, struct err *e);
+
 /* Counts for the demo and tests. */
 int store_count_conversations(struct store *s, int64_t *n, struct err *e);
 

@@ -57,6 +57,11 @@ struct store_ops {
                         int64_t *id, struct err *e);
     int (*token_lookup)(struct store *s, const char *hash, char role[16], int64_t *id,
                         char name[64], struct err *e);
+    int (*sms_find)(struct store *s, const char *sid, char msg_id[UUID_STR_LEN + 1],
+                    char conv_id[UUID_STR_LEN + 1], struct err *e);
+    int (*optout_set)(struct store *s, const char *phone, bool opted_out, const char *keyword,
+                      int64_t at, const char *message_id, struct err *e);
+    int (*optout_get)(struct store *s, const char *phone, bool *opted_out, struct err *e);
     int (*count_conversations)(struct store *s, int64_t *n, struct err *e);
 };
 

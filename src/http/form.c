@@ -1,0 +1,99 @@
+/*
+ * form.c - application/x-www-form-urlencoded decoding (see form.h). Layer: http.
+ */
+#include "http/form.h"
+
+#include "core/err.h"
+
+#include <string.h>
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Decodes s[0..n) into a new arena string; *len gets its length. NULL on a bad escape or NUL. */
+static char *decode(const char *s, size_t n, struct arena *a, size_t *len, int *rc)
+{
+    char *out = arena_alloc(a, n + 1);
+    if (!out) {
+        *rc = ERR_NOMEM;
+        return NULL;
+    }
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (c == '+') {
+            c = ' ';
+        } else if (c == '%') {
+            int hi = i + 2 < n ? hexval(s[i + 1]) : -1;
+            int lo = i + 2 < n ? hexval(s[i + 2]) : -1;
+            if (hi < 0 || lo < 0) {
+                *rc = ERR_INVALID;
+                return NULL;
+            }
+            c = (char)(hi * 16 + lo);
+            i += 2;
+        }
+        if (c == '\0') {
+            *rc = ERR_INVALID;
+            return NULL;
+        }
+        out[o++] = c;
+    }
+    out[o] = '\0';
+    *len = o;
+    return out;
+}
+
+int form_decode(const char *s, size_t n, int max_pairs, struct arena *a, struct form *f)
+{
+    f->n = 0;
+    int cap = 0;
+    for (size_t i = 0; i < n; i++)
+        cap += s[i] == '&';
+    cap++;
+    if (cap > max_pairs)
+        return ERR_INVALID;
+    f->pairs = arena_alloc(a, sizeof *f->pairs * (size_t)cap);
+    if (!f->pairs)
+        return ERR_NOMEM;
+    size_t start = 0;
+    while (start <= n) {
+        const char *amp = memchr(s + start, '&', n - start);
+        size_t end = amp ? (size_t)(amp - s) : n;
+        if (end > start) {
+            const char *eq = memchr(s + start, '=', end - start);
+            size_t name_end = eq ? (size_t)(eq - s) : end;
+            size_t vstart = eq ? name_end + 1 : end;
+            int rc = 0;
+            size_t nlen, vlen;
+            char *name = decode(s + start, name_end - start, a, &nlen, &rc);
+            char *value = name ? decode(s + vstart, end - vstart, a, &vlen, &rc) : NULL;
+            if (!value)
+                return rc;
+            f->pairs[f->n].name = name;
+            f->pairs[f->n].value = value;
+            f->pairs[f->n].value_len = vlen;
+            f->n++;
+        }
+        if (!amp)
+            break;
+        start = end + 1;
+    }
+    return 0;
+}
+
+const char *form_get(const struct form *f, const char *name)
+{
+    for (int i = 0; i < f->n; i++)
+        if (strcmp(f->pairs[i].name, name) == 0)
+            return f->pairs[i].value;
+    return NULL;
+}
