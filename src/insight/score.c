@@ -51,16 +51,20 @@
 /* ---- lexicon ------------------------------------------------------------------------------ */
 
 enum kind {
-    K_SENT,   /* plain sentiment word */
-    K_GRAT,   /* gratitude */
-    K_COMPL,  /* complaint */
-    K_ESC,    /* asking for (or handing over to) a person */
-    K_CLAR,   /* a clarification: "what?", "can you repeat" */
-    K_WANT_BOOK, K_WANT_MOVE, K_WANT_CANCEL, /* customer requests (sms/email outcome) */
-    K_DONE_BOOK, K_DONE_MOVE, K_DONE_CANCEL, /* business confirmations (sms/email outcome) */
-    K_OFFER,  /* the business offers to book ("would you like to book?") */
-    K_ACCEPT, /* the customer says yes to such an offer in a later message */
-    K_IGNORE, /* a phrase that must not be read as its parts: "no thanks", "cancellation policy" */
+    K_SENT,        /* plain sentiment word */
+    K_GRAT,        /* gratitude */
+    K_COMPL,       /* complaint */
+    K_ESC,         /* asking for (or handing over to) a person */
+    K_CLAR,        /* a clarification: "what?", "can you repeat" */
+    K_WANT_BOOK,   /* customer requests (the sms/email outcome rules) */
+    K_WANT_MOVE,
+    K_WANT_CANCEL,
+    K_DONE_BOOK,   /* business confirmations (the sms/email outcome rules) */
+    K_DONE_MOVE,
+    K_DONE_CANCEL,
+    K_OFFER,       /* the business offers to book ("would you like to book?") */
+    K_ACCEPT,      /* the customer says yes to such an offer in a later message */
+    K_IGNORE,      /* a phrase not to be read as its parts: "no thanks", "cancellation policy" */
 };
 
 static const char *const KIND_NAME[] = {
@@ -228,10 +232,10 @@ static const struct {
     const char *name;
     enum fn fn;
 } FUNCTIONS[] = {
-    {"book_appointment", F_BOOK},         {"schedule_appointment", F_BOOK},
-    {"create_appointment", F_BOOK},       {"reschedule_appointment", F_MOVE},
-    {"cancel_appointment", F_CANCEL},     {"transfer_to_human", F_TRANSFER},
-    {"transfer_call", F_TRANSFER},        {"escalate_to_human", F_TRANSFER},
+    {"book_appointment", F_BOOK},     {"schedule_appointment", F_BOOK},
+    {"create_appointment", F_BOOK},   {"reschedule_appointment", F_MOVE},
+    {"cancel_appointment", F_CANCEL}, {"transfer_to_human", F_TRANSFER},
+    {"transfer_call", F_TRANSFER},    {"escalate_to_human", F_TRANSFER},
     {"check_availability", F_AVAIL},
 };
 
@@ -277,7 +281,7 @@ struct st {
     size_t n_sigs, dropped;
     int pos, neg, max_pos, max_neg; /* customer sentiment */
     bool grat, complained, call_book, call_move, call_cancel, avail, truncated, content, q_listed;
-    const char *esc;                /* why the conversation counts as escalated, or NULL */
+    const char *esc; /* why the conversation counts as escalated, or NULL */
     int clar, questions;
     size_t turns, total;
     long want[3], done[3]; /* first message with a request / last with a confirmation, or -1 */
@@ -347,8 +351,15 @@ static bool suffix(const char *s, const char *lit)
 static size_t u8len(const char *p, size_t n)
 {
     unsigned char c = (unsigned char)p[0];
-    size_t l = c < 0x80 ? 1 : c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3
-               : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+    size_t l = 0;
+    if (c < 0x80)
+        l = 1;
+    else if (c >= 0xC2 && c <= 0xDF)
+        l = 2;
+    else if (c >= 0xE0 && c <= 0xEF)
+        l = 3;
+    else if (c >= 0xF0 && c <= 0xF4)
+        l = 4;
     return l && l <= n && json_utf8_valid(p, l) ? l : 0;
 }
 
