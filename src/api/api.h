@@ -77,6 +77,7 @@ extern const struct http_route api_health_routes[];
 extern const struct http_route api_auth_routes[];
 extern const struct http_route api_conversation_routes[];
 extern const struct http_route api_customer_routes[];
+extern const struct http_route api_analytics_routes[];
 
 /* Registers every route table of the server. */
 void api_register_routes(void);

@@ -33,6 +33,12 @@ int cmd_serve(int argc, char **argv)
         free(rest);
         return rc;
     }
+    if (n > 0 && (strcmp(rest[0], "--help") == 0 || strcmp(rest[0], "-h") == 0)) {
+        free(rest);
+        printf("usage: switchboard serve [options]\n\n");
+        cfg_print_help(stdout);
+        return 0;
+    }
     if (n > 0) {
         fprintf(stderr, "switchboard serve: unknown argument '%s' (see switchboard help config)\n",
                 rest[0]);

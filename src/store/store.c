@@ -192,3 +192,9 @@ int store_optout_get(struct store *s, const char *phone, bool *opted_out, struct
 {
     FWD(optout_get, phone, opted_out, e);
 }
+int store_conv_scan(struct store *s, const struct conv_scan *q,
+                    int (*on_row)(void *ctx, const struct conv_stat_row *r), void *ctx,
+                    struct err *e)
+{
+    FWD(conv_scan, q, on_row, ctx, e);
+}

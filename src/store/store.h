@@ -271,6 +271,28 @@ int store_optout_set(struct store *s, const char *phone, bool opted_out, const c
                      int64_t at, const char *message_id, struct err *e);
 int store_optout_get(struct store *s, const char *phone, bool *opted_out, struct err *e);
 
+/* Analytics: one row per conversation initiated in [start, end), in initiated_at order. */
+struct conv_stat_row {
+    int64_t initiated_at;
+    const char *channel, *status, *outcome, *sentiment; /* interned or NULL */
+    int satisfaction_score;                               /* 0 = NULL */
+    int64_t customer_id;
+    int64_t outbound_messages; /* with want_messages */
+    double voice_seconds;      /* with want_voice: the call's duration */
+    bool checked_availability, attempted_booking; /* with want_funnel: function calls made */
+};
+
+struct conv_scan {
+    int64_t start, end;
+    const char *channel; /* NULL = all */
+    bool want_messages, want_voice, want_funnel;
+};
+
+/* Calls on_row for each row; a nonzero return from on_row stops the scan (and is returned). */
+int store_conv_scan(struct store *s, const struct conv_scan *q,
+                    int (*on_row)(void *ctx, const struct conv_stat_row *r), void *ctx,
+                    struct err *e);
+
 /* Counts for the demo and tests. */
 int store_count_conversations(struct store *s, int64_t *n, struct err *e);
 

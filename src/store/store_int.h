@@ -62,6 +62,9 @@ struct store_ops {
     int (*optout_set)(struct store *s, const char *phone, bool opted_out, const char *keyword,
                       int64_t at, const char *message_id, struct err *e);
     int (*optout_get)(struct store *s, const char *phone, bool *opted_out, struct err *e);
+    int (*conv_scan)(struct store *s, const struct conv_scan *q,
+                     int (*on_row)(void *ctx, const struct conv_stat_row *r), void *ctx,
+                     struct err *e);
     int (*count_conversations)(struct store *s, int64_t *n, struct err *e);
 };
 

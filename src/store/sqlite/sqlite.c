@@ -378,6 +378,8 @@ int sq_token_insert(struct store *, const char *, const char *, const char *, in
                     struct err *);
 int sq_token_lookup(struct store *, const char *, char[16], int64_t *, char[64], struct err *);
 int sq_count_conversations(struct store *, int64_t *, struct err *);
+int sq_conv_scan(struct store *, const struct conv_scan *,
+                 int (*)(void *, const struct conv_stat_row *), void *, struct err *);
 int sq_sms_find(struct store *, const char *, char[UUID_STR_LEN + 1], char[UUID_STR_LEN + 1],
                 struct err *);
 int sq_optout_set(struct store *, const char *, bool, const char *, int64_t, const char *,
@@ -415,6 +417,7 @@ const struct store_ops sq_ops = {
     .token_insert = sq_token_insert,
     .token_lookup = sq_token_lookup,
     .count_conversations = sq_count_conversations,
+    .conv_scan = sq_conv_scan,
     .sms_find = sq_sms_find,
     .optout_set = sq_optout_set,
     .optout_get = sq_optout_get,
