@@ -7,7 +7,7 @@
 #
 # Libraries come from pkg-config; scripts/deps.sh installs the Debian packages that are missing.
 
-PKGS     := libmicrohttpd jansson sqlite3 libcrypto
+PKGS     := libmicrohttpd jansson sqlite3 libcrypto libcurl
 CC       ?= cc
 CSTD     := -std=c11 -D_GNU_SOURCE
 WARN     := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter

@@ -63,10 +63,21 @@ bool api_path_id(struct http_req *req, struct http_resp *resp, int i, int64_t *o
 char *api_cursor_encode(struct arena *a, int64_t key, const char *id);
 bool api_cursor_decode(const char *s, int64_t *key, char id[37]);
 
+/* ---- conversation lists (conversations.c) --------------------------------------------------- */
+
+/* Reads and validates every list filter, sort and paging parameter (api.md §2); false after a
+ * 422. */
+bool api_conv_filter_parse(struct http_req *req, struct http_resp *resp, struct conv_filter *f,
+                           int64_t *page, int64_t *page_size);
+/* Runs the list query and writes the list answer. */
+void api_conv_list_reply(struct http_req *req, struct http_resp *resp,
+                         const struct conv_filter *f, int64_t page, int64_t page_size);
+
 /* ---- rendering (render.c) ------------------------------------------------------------------ */
 
 void api_render_conv_item(struct buf *b, const struct conversation *c);
 void api_render_conv_detail(struct buf *b, const struct detail *d);
+void api_render_message(struct buf *b, const struct message *m);
 void api_render_timeline_item(struct buf *b, const struct conversation *c);
 void api_render_customer(struct buf *b, const struct customer *c);
 void api_render_appointment(struct buf *b, const struct appointment *ap);
@@ -78,6 +89,7 @@ extern const struct http_route api_auth_routes[];
 extern const struct http_route api_conversation_routes[];
 extern const struct http_route api_customer_routes[];
 extern const struct http_route api_analytics_routes[];
+extern const struct http_route api_messaging_routes[];
 
 /* Registers every route table of the server. */
 void api_register_routes(void);

@@ -55,9 +55,8 @@ static bool parse_sort(struct http_req *req, struct http_resp *resp, struct conv
     return true;
 }
 
-/* Reads the list filters shared by the list and (later) the CSV export. */
-static bool parse_filter(struct http_req *req, struct http_resp *resp, struct conv_filter *f,
-                         int64_t *page, int64_t *page_size)
+bool api_conv_filter_parse(struct http_req *req, struct http_resp *resp, struct conv_filter *f,
+                           int64_t *page, int64_t *page_size)
 {
     memset(f, 0, sizeof *f);
     int64_t cust;
@@ -100,16 +99,13 @@ static bool parse_filter(struct http_req *req, struct http_resp *resp, struct co
     return true;
 }
 
-static void list(struct http_req *req, struct http_resp *resp)
+void api_conv_list_reply(struct http_req *req, struct http_resp *resp,
+                         const struct conv_filter *f, int64_t page, int64_t page_size)
 {
-    struct conv_filter f;
-    int64_t page, page_size;
-    if (!parse_filter(req, resp, &f, &page, &page_size))
-        return;
     struct conv_page p;
     struct err e;
     err_clear(&e);
-    if (store_conv_list(app_store(req), &f, req->arena, &p, &e) < 0) {
+    if (store_conv_list(app_store(req), f, req->arena, &p, &e) < 0) {
         api_fail(req, resp, &e);
         return;
     }
@@ -126,7 +122,7 @@ static void list(struct http_req *req, struct http_resp *resp)
     buf_lit(b, ",\"next_cursor\":");
     if (p.has_more && p.n > 0) {
         const struct conversation *last = &p.items[p.n - 1];
-        json_str(b, api_cursor_encode(req->arena, store_conv_sort_key(last, f.sort), last->id));
+        json_str(b, api_cursor_encode(req->arena, store_conv_sort_key(last, f->sort), last->id));
     } else {
         buf_lit(b, "null");
     }
@@ -137,6 +133,14 @@ static void list(struct http_req *req, struct http_resp *resp)
         api_render_conv_item(b, &p.items[i]);
     }
     buf_lit(b, "]}");
+}
+
+static void list(struct http_req *req, struct http_resp *resp)
+{
+    struct conv_filter f;
+    int64_t page, page_size;
+    if (api_conv_filter_parse(req, resp, &f, &page, &page_size))
+        api_conv_list_reply(req, resp, &f, page, page_size);
 }
 
 static void render_detail(struct http_req *req, struct http_resp *resp, const char *id)

@@ -174,6 +174,31 @@ static void render_email(struct buf *b, const struct msg_email *x)
     buf_addc(b, '}');
 }
 
+void api_render_message(struct buf *b, const struct message *m)
+{
+    K(b, "{\"id\":");
+    json_str(b, m->id);
+    K(b, ",\"conversation_id\":");
+    json_str(b, m->conversation_id);
+    K(b, ",\"direction\":");
+    json_str(b, m->direction);
+    K(b, ",\"content\":");
+    json_str(b, m->content);
+    K(b, ",\"sent_at\":");
+    json_ts(b, m->sent_at);
+    K(b, ",\"processed\":");
+    json_bool(b, m->processed);
+    K(b, ",\"metadata\":");
+    json_raw(b, m->metadata, "{}");
+    if (m->voice)
+        render_voice(b, m->voice);
+    else if (m->sms)
+        render_sms(b, m->sms);
+    else if (m->email)
+        render_email(b, m->email);
+    buf_addc(b, '}');
+}
+
 void api_render_conv_detail(struct buf *b, const struct detail *d)
 {
     const struct conversation *c = &d->conv;
@@ -221,28 +246,9 @@ void api_render_conv_detail(struct buf *b, const struct detail *d)
     json_int(b, c->message_count);
     K(b, "},\"messages\":[");
     for (int i = 0; i < d->n_msgs; i++) {
-        const struct message *m = &d->msgs[i];
         if (i)
             buf_addc(b, ',');
-        K(b, "{\"id\":");
-        json_str(b, m->id);
-        K(b, ",\"direction\":");
-        json_str(b, m->direction);
-        K(b, ",\"content\":");
-        json_str(b, m->content);
-        K(b, ",\"sent_at\":");
-        json_ts(b, m->sent_at);
-        K(b, ",\"processed\":");
-        json_bool(b, m->processed);
-        K(b, ",\"metadata\":");
-        json_raw(b, m->metadata, "{}");
-        if (m->voice)
-            render_voice(b, m->voice);
-        else if (m->sms)
-            render_sms(b, m->sms);
-        else if (m->email)
-            render_email(b, m->email);
-        buf_addc(b, '}');
+        api_render_message(b, &d->msgs[i]);
     }
     K(b, "],\"events\":[");
     for (int i = 0; i < d->n_events; i++) {

@@ -9,6 +9,7 @@
 #include "cli/cli.h"
 
 #include "api/api.h"
+#include "channels/provider.h"
 #include "core/config.h"
 #include "core/log.h"
 
@@ -75,6 +76,7 @@ int cmd_serve(int argc, char **argv)
     if (!cfg.threads && threads < 4)
         threads = 4;
 
+    provider_init((int)(threads / 2 > 0 ? threads / 2 : 1));
     struct app app = {.store = s, .public_url = cfg.public_url};
     api_register_routes();
     char public_url[300];
@@ -116,6 +118,7 @@ int cmd_serve(int argc, char **argv)
              sig == SIGTERM ? "SIGTERM" : "SIGINT", cfg.grace_seconds);
     http_server_stop(srv, (unsigned)cfg.grace_seconds);
     store_close(s);
+    provider_cleanup();
     log_info("serve", "stopped");
     return 0;
 }

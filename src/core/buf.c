@@ -52,6 +52,7 @@ bool buf_grow(struct buf *b, size_t n)
         b->failed = true;
         return false;
     }
+    d[b->len] = '\0'; /* a fresh allocation is a string too (buf.h) */
     b->data = d;
     b->cap = cap;
     return true;

@@ -122,6 +122,67 @@ int dom_sms_receive(struct store *s, const struct dom_sms_in *in, struct arena *
 /* Classifies a whole SMS body as an opt-out keyword: "opt_out", "opt_in", "help" or NULL. */
 const char *dom_sms_keyword(const char *body);
 
+/* ---- outbound messages -------------------------------------------------------------------- */
+
+struct dom_send_req {
+    const char *channel, *content, *subject;
+    const char *conversation_id; /* reply into this thread, or NULL */
+    int64_t customer_id;         /* or this customer, 0 = not given */
+    const char *customer_phone, *customer_email, *customer_name; /* or find/create by these */
+    const char *from_number, *from_email; /* the business's sending identities */
+    int idle_minutes;
+};
+
+/* What prepare stored and what the channel must send. */
+struct dom_send_plan {
+    struct conversation conv;
+    bool created_conversation;
+    struct message msg;       /* stored with status queued */
+    const char *to;           /* E.164 or e-mail address */
+    const char *to_name;
+    const char *subject;      /* e-mail */
+    const char *in_reply_to, *references; /* e-mail threading headers, or NULL */
+};
+
+/* Validates a send (ERR_INVALID naming the field, ERR_NOTFOUND for an unknown conversation or
+ * customer, ERR_CONFLICT for an opted-out number), resolves the recipient and thread, and
+ * stores the outbound message as queued, all in one transaction, before anything is sent. */
+int dom_send_prepare(struct store *s, const struct dom_send_req *rq, struct arena *a,
+                     struct dom_send_plan *plan, struct err *e);
+
+struct dom_send_outcome {
+    bool ok;
+    const char *provider_id, *status;       /* on success */
+    const char *error_code, *error_message; /* on failure */
+};
+
+/* Records the provider's answer on the queued message (provider id and status, or failed with
+ * the error and failed_at). */
+int dom_send_settle(struct store *s, const struct dom_send_plan *plan,
+                    const struct dom_send_outcome *o, struct err *e);
+
+/* Applies a Twilio status callback: ranks only rise (providers.md §3, api.md §12); the first
+ * terminal status stays; `read` may follow `delivered`. *known is false for an unknown sid.
+ * A refused (lower) status is recorded as an sms.status_ignored event. */
+int dom_sms_status(struct store *s, const char *sid, const char *status, const char *error_code,
+                   int64_t at, struct arena *a, bool *known, struct err *e);
+
+/* ---- idempotency keys (api.md §12) ---------------------------------------------------------- */
+
+enum dom_idem {
+    DOM_IDEM_NEW,      /* claimed: do the work, then dom_idem_finish (or _release on failure) */
+    DOM_IDEM_REPLAY,   /* done before with the same request: replay status/response */
+    DOM_IDEM_MISMATCH, /* the key was used with a different request */
+    DOM_IDEM_IN_FLIGHT /* the first request with this key is still running */
+};
+
+/* Claims key for a request whose body hashes to hash; keys live 24 hours. */
+int dom_idem_claim(struct store *s, const char *key, const char *hash, struct arena *a,
+                   enum dom_idem *state, int *status, const char **response, struct err *e);
+int dom_idem_finish(struct store *s, const char *key, int status, const char *response,
+                    struct err *e);
+void dom_idem_release(struct store *s, const char *key);
+
 /* ---- transactions -------------------------------------------------------------------------- */
 
 /* Runs fn(s, ctx, e) inside a write transaction, retrying it (with backoff, up to ~10 s) while

@@ -3,6 +3,7 @@
  */
 #include "http/form.h"
 
+#include "core/buf.h"
 #include "core/err.h"
 
 #include <string.h>
@@ -96,4 +97,28 @@ const char *form_get(const struct form *f, const char *name)
         if (strcmp(f->pairs[i].name, name) == 0)
             return f->pairs[i].value;
     return NULL;
+}
+
+static void encode(struct buf *b, const char *s)
+{
+    static const char HEX[] = "0123456789ABCDEF";
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        unsigned char c = *p;
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+            c == '-' || c == '_' || c == '.' || c == '~') {
+            buf_addc(b, (char)c);
+        } else {
+            char e[3] = {'%', HEX[c >> 4], HEX[c & 15]};
+            buf_add(b, e, 3);
+        }
+    }
+}
+
+void form_add(struct buf *b, const char *name, const char *value)
+{
+    if (b->len)
+        buf_addc(b, '&');
+    encode(b, name);
+    buf_addc(b, '=');
+    encode(b, value ? value : "");
 }

@@ -26,6 +26,10 @@ struct form {
  * ERR_INVALID (bad escape, NUL byte, too many pairs) or ERR_NOMEM. */
 int form_decode(const char *s, size_t n, int max_pairs, struct arena *a, struct form *f);
 
+/* Appends name=value (percent-encoded, '&' first when b is not empty) to b. */
+struct buf;
+void form_add(struct buf *b, const char *name, const char *value);
+
 /* The first value of name, or NULL. */
 const char *form_get(const struct form *f, const char *name);
 

@@ -198,3 +198,33 @@ int store_conv_scan(struct store *s, const struct conv_scan *q,
 {
     FWD(conv_scan, q, on_row, ctx, e);
 }
+int store_sms_state(struct store *s, const char *sid, struct arena *a, struct sms_state *out,
+                    struct err *e)
+{
+    FWD(sms_state, sid, a, out, e);
+}
+int store_sms_update(struct store *s, const char *msg_id, const struct sms_update *u,
+                     struct err *e)
+{
+    FWD(sms_update, msg_id, u, e);
+}
+int store_email_update(struct store *s, const char *msg_id, const char *provider_message_id,
+                       const char *status, struct err *e)
+{
+    FWD(email_update, msg_id, provider_message_id, status, e);
+}
+int store_idem_claim(struct store *s, const char *key, const char *hash, int64_t now,
+                     int64_t expire_before, struct arena *a, struct idem_record *out,
+                     struct err *e)
+{
+    FWD(idem_claim, key, hash, now, expire_before, a, out, e);
+}
+int store_idem_finish(struct store *s, const char *key, int status, const char *response,
+                      struct err *e)
+{
+    FWD(idem_finish, key, status, response, e);
+}
+int store_idem_release(struct store *s, const char *key, struct err *e)
+{
+    FWD(idem_release, key, e);
+}

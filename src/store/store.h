@@ -122,6 +122,7 @@ struct conv_filter {
     int64_t customer_id;                                /* 0 = any */
     int64_t since, until;                               /* 0 = open */
     const char *q;                                      /* full-text words or NULL */
+    bool messaging_only;                                /* sms and email only */
     enum conv_sort sort;
     bool asc;
     int64_t offset; /* rows to skip (page paging); ignored with a cursor */
@@ -265,6 +266,43 @@ int store_token_lookup(struct store *s, const char *hash, char role[16], int64_t
 /* SMS: the message with this provider id (MessageSid): its id and conversation; ERR_NOTFOUND. */
 int store_sms_find(struct store *s, const char *sid, char msg_id[UUID_STR_LEN + 1],
                    char conv_id[UUID_STR_LEN + 1], struct err *e);
+
+/* The delivery state of the SMS with this provider id; ERR_NOTFOUND. */
+struct sms_state {
+    char msg_id[UUID_STR_LEN + 1], conv_id[UUID_STR_LEN + 1];
+    const char *direction, *status;
+    int64_t delivered_at, failed_at;
+};
+int store_sms_state(struct store *s, const char *sid, struct arena *a, struct sms_state *out,
+                    struct err *e);
+
+/* Changes an SMS message's delivery fields; NULL/false members stay as they are. */
+struct sms_update {
+    const char *provider_message_id, *status, *error_code, *error_message;
+    int64_t delivered_at, failed_at; /* 0 = unchanged */
+};
+int store_sms_update(struct store *s, const char *msg_id, const struct sms_update *u,
+                     struct err *e);
+
+/* Changes an e-mail message's provider id and delivery status (NULL = unchanged). */
+int store_email_update(struct store *s, const char *msg_id, const char *provider_message_id,
+                       const char *status, struct err *e);
+
+/* Idempotency keys (api.md §12). claim inserts the key as in flight unless a live record exists
+ * (records older than expire_before are replaced); it reports what was there. */
+struct idem_record {
+    bool existed;      /* a live record was found (nothing inserted) */
+    bool done;         /* ... and it has a stored response */
+    bool same_request; /* ... and its request hash equals ours */
+    int status;
+    const char *response;
+};
+int store_idem_claim(struct store *s, const char *key, const char *hash, int64_t now,
+                     int64_t expire_before, struct arena *a, struct idem_record *out,
+                     struct err *e);
+int store_idem_finish(struct store *s, const char *key, int status, const char *response,
+                      struct err *e);
+int store_idem_release(struct store *s, const char *key, struct err *e);
 
 /* Opt-out ledger: the latest keyword per E.164 number decides. */
 int store_optout_set(struct store *s, const char *phone, bool opted_out, const char *keyword,

@@ -59,6 +59,18 @@ struct store_ops {
                         char name[64], struct err *e);
     int (*sms_find)(struct store *s, const char *sid, char msg_id[UUID_STR_LEN + 1],
                     char conv_id[UUID_STR_LEN + 1], struct err *e);
+    int (*sms_state)(struct store *s, const char *sid, struct arena *a, struct sms_state *out,
+                     struct err *e);
+    int (*sms_update)(struct store *s, const char *msg_id, const struct sms_update *u,
+                      struct err *e);
+    int (*email_update)(struct store *s, const char *msg_id, const char *provider_message_id,
+                        const char *status, struct err *e);
+    int (*idem_claim)(struct store *s, const char *key, const char *hash, int64_t now,
+                      int64_t expire_before, struct arena *a, struct idem_record *out,
+                      struct err *e);
+    int (*idem_finish)(struct store *s, const char *key, int status, const char *response,
+                       struct err *e);
+    int (*idem_release)(struct store *s, const char *key, struct err *e);
     int (*optout_set)(struct store *s, const char *phone, bool opted_out, const char *keyword,
                       int64_t at, const char *message_id, struct err *e);
     int (*optout_get)(struct store *s, const char *phone, bool *opted_out, struct err *e);

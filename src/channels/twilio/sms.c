@@ -165,7 +165,44 @@ static void inbound(struct http_req *req, struct http_resp *resp)
     twiml(resp);
 }
 
+/* POST /api/webhooks/twilio/status: delivery status of a message we sent. */
+static void status_callback(struct http_req *req, struct http_resp *resp)
+{
+    struct form f;
+    if (!verified_form(req, resp, &f))
+        return;
+    const char *sid = form_get(&f, "MessageSid");
+    if (!sid)
+        sid = form_get(&f, "SmsSid");
+    const char *status = form_get(&f, "MessageStatus");
+    if (!status)
+        status = form_get(&f, "SmsStatus");
+    const char *code = form_get(&f, "ErrorCode");
+    bool known = false;
+    struct err e;
+    err_clear(&e);
+    int rc = dom_sms_status(app_store(req), sid, status, code && *code ? code : NULL, 0,
+                            req->arena, &known, &e);
+    if (rc == ERR_INVALID && e.field && strcmp(e.field, "MessageStatus") == 0) {
+        log_warn("twilio", "status callback for '%s' with an unknown status '%s': ignored",
+                 sid ? sid : "", status ? status : "");
+        rc = 0;
+    }
+    if (rc < 0) {
+        if (e.code == ERR_AGAIN)
+            e.code = ERR_UNAVAILABLE;
+        api_fail(req, resp, &e);
+        return;
+    }
+    if (!known)
+        log_info("twilio", "status callback for unknown MessageSid '%s' (%s): acknowledged", sid,
+                 status);
+    twiml(resp);
+}
+
 const struct http_route twilio_routes[] = {
+    {"POST", "/api/webhooks/twilio/status", status_callback, HTTP_PUBLIC, HTTP_BODY_FORM,
+     &cfg.max_sms_body, "/api/webhooks/twilio/status"},
     {"POST", "/api/webhooks/twilio/sms", inbound, HTTP_PUBLIC, HTTP_BODY_FORM,
      &cfg.max_sms_body,
      "/api/webhooks/twilio/sms"},

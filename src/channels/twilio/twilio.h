@@ -25,6 +25,19 @@ bool twilio_signature_valid(const char *token, const char *url, const struct for
 void twilio_signature_compute(const char *token, const char *url, const struct form *pairs,
                               char out[29]);
 
+struct twilio_send_result {
+    bool ok;
+    long http_status;
+    const char *sid, *status;              /* on success */
+    const char *error_code, *error_message; /* on failure */
+};
+
+/* Sends an SMS from the configured number. Returns 0 when Twilio answered (look at out->ok),
+ * or an error when it could not be reached or is not configured (out->error_message says why).
+ * Strings are allocated from a. */
+int twilio_send_sms(const char *to, const char *body, const char *status_callback,
+                    struct arena *a, struct twilio_send_result *out);
+
 extern const struct http_route twilio_routes[];
 
 #endif

@@ -158,6 +158,8 @@ static void build_where(const struct conv_filter *f, const char *fts, char *sql,
     } while (0)
     if (f->channel)
         ADD("c.channel = :channel");
+    else if (f->messaging_only)
+        ADD("c.channel IN ('sms', 'email')");
     if (f->status)
         ADD("c.status = :status");
     if (f->outcome)
@@ -232,7 +234,7 @@ static int count_total(struct sq_conn *c, const struct conv_filter *f, const cha
                        int64_t *total, struct err *e)
 {
     char sql[1024];
-    bool kept = !f->outcome && !f->sentiment && !f->customer_id && !f->since && !f->until && !f->q;
+    bool kept = !f->messaging_only && !f->outcome && !f->sentiment && !f->customer_id && !f->since && !f->until && !f->q;
     if (kept) {
         snprintf(sql, sizeof sql, "SELECT coalesce(sum(n), 0) FROM conversation_counts c");
         /* conversation_counts has the same column names, so the same WHERE applies */

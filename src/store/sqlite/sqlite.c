@@ -385,6 +385,13 @@ int sq_sms_find(struct store *, const char *, char[UUID_STR_LEN + 1], char[UUID_
 int sq_optout_set(struct store *, const char *, bool, const char *, int64_t, const char *,
                   struct err *);
 int sq_optout_get(struct store *, const char *, bool *, struct err *);
+int sq_sms_state(struct store *, const char *, struct arena *, struct sms_state *, struct err *);
+int sq_sms_update(struct store *, const char *, const struct sms_update *, struct err *);
+int sq_email_update(struct store *, const char *, const char *, const char *, struct err *);
+int sq_idem_claim(struct store *, const char *, const char *, int64_t, int64_t, struct arena *,
+                  struct idem_record *, struct err *);
+int sq_idem_finish(struct store *, const char *, int, const char *, struct err *);
+int sq_idem_release(struct store *, const char *, struct err *);
 
 const struct store_ops sq_ops = {
     .name = "sqlite",
@@ -421,4 +428,10 @@ const struct store_ops sq_ops = {
     .sms_find = sq_sms_find,
     .optout_set = sq_optout_set,
     .optout_get = sq_optout_get,
+    .sms_state = sq_sms_state,
+    .sms_update = sq_sms_update,
+    .email_update = sq_email_update,
+    .idem_claim = sq_idem_claim,
+    .idem_finish = sq_idem_finish,
+    .idem_release = sq_idem_release,
 };
