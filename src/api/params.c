@@ -103,10 +103,11 @@ bool api_path_uuid(struct http_req *req, struct http_resp *resp, int i, char out
 bool api_path_id(struct http_req *req, struct http_resp *resp, int i, int64_t *out)
 {
     const char *v = req->params[i];
-    char *end;
+    char *end = NULL;
     errno = 0;
-    long long n = v ? strtoll(v, &end, 10) : 0;
-    if (!v || errno || end == v || *end || n <= 0) {
+    bool digits = v && *v && strspn(v, "0123456789") == strlen(v);
+    long long n = digits ? strtoll(v, &end, 10) : 0;
+    if (!digits || errno || n <= 0) {
         api_error(resp, 400, NULL, "id", "id must be a positive integer");
         return false;
     }

@@ -10,6 +10,10 @@
  * cap, after which the connection is closed) and answered 413, so clients that send the whole
  * body before reading still see the answer. on_completed frees the arena, logs and counts.
  *
+ * Timeouts: a connection starts with the read timeout (headers and body must arrive within it);
+ * once a response is sent the connection is idle and gets the idle timeout until its next
+ * request starts.
+ *
  * Shutdown: http_server_stop() quiesces the listening socket (no new connections), waits for the
  * in-flight count to reach zero or the grace period to pass, then stops MHD.
  */
@@ -327,7 +331,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         log_write(LOG_INFO, "access", "%s %s %s %d %lldus%s", rc->req.request_id, rc->req.method,
                   r ? (r->name ? r->name : r->pattern) : rc->req.path, status, (long long)us,
                   toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (connection ended)");
-    MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT, srv->o.idle_timeout);
+    if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK) /* now idle until the next request */
+        MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT, srv->o.idle_timeout);
     buf_release(&rc->body);
     buf_release(&rc->resp.body);
     arena_free(rc->req.arena);
@@ -374,7 +379,7 @@ struct http_server *http_server_start(const struct http_server_opts *o)
     s->mhd = MHD_start_daemon(
         flags, (uint16_t)o->port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, &addr,
         MHD_OPTION_THREAD_POOL_SIZE, o->threads, MHD_OPTION_CONNECTION_LIMIT,
-        o->max_connections, MHD_OPTION_CONNECTION_TIMEOUT, o->idle_timeout,
+        o->max_connections, MHD_OPTION_CONNECTION_TIMEOUT, o->read_timeout,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
         MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log,
         NULL, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)128 * 1024, MHD_OPTION_LISTEN_BACKLOG_SIZE,

@@ -71,7 +71,7 @@ static void build_media_and_meta(struct http_req *req, const struct form *f, con
         num = MAX_MEDIA;
     buf_lit(&md, ",\"media_content_types\":[");
     for (long i = 0, k = 0; i < num; i++) {
-        char key[32];
+        char key[48];
         snprintf(key, sizeof key, "MediaUrl%ld", i);
         const char *u = form_get(f, key);
         snprintf(key, sizeof key, "MediaContentType%ld", i);

@@ -194,16 +194,25 @@ int sq_customer_list(struct store *s, const struct customer_filter *f, struct ar
     const char *fts = f->search ? sq_fts_query(f->search, a) : NULL;
     char *like = NULL;
     if (f->search) {
-        like = arena_printf(a, "%%%s%%", f->search);
+        /* a LIKE pattern matching the text literally: escape the wildcards */
+        size_t n = strlen(f->search);
+        like = arena_alloc(a, n * 2 + 3);
         if (!like)
             return err_set(e, ERR_NOMEM, NULL, "out of memory");
-        for (char *p = like; *p; p++)
-            *p = (char)tolower((unsigned char)*p);
+        size_t o = 0;
+        like[o++] = '%';
+        for (const char *p = f->search; *p; p++) {
+            if (*p == '%' || *p == '_' || *p == '\\')
+                like[o++] = '\\';
+            like[o++] = (char)tolower((unsigned char)*p);
+        }
+        like[o++] = '%';
+        like[o] = '\0';
     }
     /* ?1 fts query, ?2 lower-case LIKE pattern, ?3 E.164 phone */
     const char *where = f->search ? " WHERE (cu.id IN (SELECT rowid FROM customer_fts WHERE "
-                                    "customer_fts MATCH ?1) OR cu.email LIKE ?2 "
-                                    "OR cu.phone = ?3 OR lower(cu.name) LIKE ?2)"
+                                    "customer_fts MATCH ?1) OR cu.email LIKE ?2 ESCAPE '\\' "
+                                    "OR cu.phone = ?3 OR lower(cu.name) LIKE ?2 ESCAPE '\\')"
                                   : "";
     char sql[1024];
     snprintf(sql, sizeof sql,
