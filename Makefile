@@ -7,13 +7,15 @@
 #
 # Libraries come from pkg-config; scripts/deps.sh installs the Debian packages that are missing.
 
-PKGS     := libmicrohttpd jansson sqlite3 libcrypto libcurl
+PKGS     := libmicrohttpd jansson sqlite3 libcrypto libcurl libpq
 CC       ?= cc
 CSTD     := -std=c11 -D_GNU_SOURCE
 WARN     := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
 INCLUDES := -Isrc
+# V=1 shows the full compiler command lines.
+Q        := $(if $(V),,@)
 
 SRC := $(shell find src -name '*.c' | sort)
 GEN := build/gen/sq_migrations.c
@@ -40,10 +42,12 @@ deps:
 	@scripts/deps.sh
 
 build/switchboard: $(REL_OBJ)
-	$(CC) $(REL_FLAGS) -o $@ $^ $(PKG_LIBS)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(REL_FLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(ASAN_DIR)/switchboard: $(ASAN_OBJ)
-	$(CC) $(ASAN_FLAGS) -o $@ $^ $(PKG_LIBS)
+	@echo "  LD asan $@"
+	$(Q)$(CC) $(ASAN_FLAGS) -o $@ $^ $(PKG_LIBS)
 
 asan: $(ASAN_DIR)/switchboard $(UNIT_BIN)
 
@@ -53,11 +57,13 @@ $(GEN): $(MIGRATIONS) scripts/embed-migrations.sh
 
 $(REL_DIR)/%.o: src/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CSTD) $(WARN) $(REL_FLAGS) $(INCLUDES) $(PKG_CFLAGS) -MMD -MP -c -o $@ $<
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CSTD) $(WARN) $(REL_FLAGS) $(INCLUDES) $(PKG_CFLAGS) -MMD -MP -c -o $@ $<
 
 $(ASAN_DIR)/%.o: src/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CSTD) $(WARN) $(ASAN_FLAGS) $(INCLUDES) $(PKG_CFLAGS) -MMD -MP -c -o $@ $<
+	@echo "  CC asan $<"
+	$(Q)$(CC) $(CSTD) $(WARN) $(ASAN_FLAGS) $(INCLUDES) $(PKG_CFLAGS) -MMD -MP -c -o $@ $<
 
 $(REL_DIR)/gen/%.o: build/gen/%.c
 	@mkdir -p $(dir $@)
@@ -70,7 +76,8 @@ $(ASAN_DIR)/gen/%.o: build/gen/%.c
 # Unit tests: one executable per file, linked against every module but main.o.
 $(ASAN_DIR)/tests/%: tests/unit/%.c $(LIB_OBJ_ASAN)
 	@mkdir -p $(dir $@)
-	$(CC) $(CSTD) $(WARN) $(ASAN_FLAGS) $(INCLUDES) $(PKG_CFLAGS) -Itests/unit -o $@ $< \
+	@echo "  TEST    $<"
+	$(Q)$(CC) $(CSTD) $(WARN) $(ASAN_FLAGS) $(INCLUDES) $(PKG_CFLAGS) -Itests/unit -o $@ $< \
 	    $(filter-out $(patsubst tests/unit/%.c,$(ASAN_DIR)/%.o,$(subst test_,,$<)),$(LIB_OBJ_ASAN)) \
 	    $(PKG_LIBS)
 

@@ -19,6 +19,10 @@ static const struct command COMMANDS[] = {
     {"serve", cmd_serve, "serve the API and dashboard (configuration: switchboard help config)"},
     {"migrate", cmd_migrate, "apply schema migrations (`migrate status` shows the version)"},
     {"token", cmd_token, "`token create --role admin|staff|viewer --name NAME`: new API token"},
+    {"legacy-migrate", cmd_legacy_migrate,
+     "move a legacy voice database in: --from URL [--dry-run] [--limit N] [--session-ids a,b] "
+     "[--batch N] [--json]"},
+    {"legacy-verify", cmd_legacy_verify, "compare a legacy database with this one: --from URL"},
     {"demo", cmd_demo, "load deterministic demo data (`--conversations N`)"},
     {"version", cmd_version, "print the version"},
     {"help", cmd_help, "this list; `help config` prints the configuration reference"},
@@ -28,7 +32,7 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: switchboard <command> [options]\n\ncommands:\n");
     for (size_t i = 0; i < sizeof COMMANDS / sizeof COMMANDS[0]; i++)
-        fprintf(f, "  %-10s %s\n", COMMANDS[i].name, COMMANDS[i].help);
+        fprintf(f, "  %-15s %s\n", COMMANDS[i].name, COMMANDS[i].help);
     fprintf(f, "\nEvery command takes --db PATH|sqlite:PATH (or SWITCHBOARD_DB).\n");
 }
 

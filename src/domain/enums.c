@@ -35,12 +35,13 @@ bool dom_is_sentiment(const char *s)
     return one_of(s, L);
 }
 
+static const char *const OUTCOMES[] = {"appointment_scheduled", "appointment_rescheduled",
+                                       "appointment_cancelled", "info_request", "complaint",
+                                       "escalated", "abandoned", "unresolved", NULL};
+
 bool dom_is_outcome(const char *s)
 {
-    static const char *const L[] = {"appointment_scheduled", "appointment_rescheduled",
-                                    "appointment_cancelled", "info_request", "complaint",
-                                    "escalated", "abandoned", "unresolved", NULL};
-    return one_of(s, L);
+    return one_of(s, OUTCOMES);
 }
 
 bool dom_is_role(const char *s)
@@ -75,5 +76,8 @@ const char *dom_outcome_from_legacy(const char *s)
     for (size_t i = 0; i < sizeof MAP / sizeof MAP[0]; i++)
         if (strcmp(s, MAP[i][0]) == 0)
             return MAP[i][1];
-    return dom_is_outcome(s) ? s : NULL;
+    for (const char *const *o = OUTCOMES; *o; o++) /* a static copy, never the argument */
+        if (strcmp(s, *o) == 0)
+            return *o;
+    return NULL;
 }

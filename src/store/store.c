@@ -228,3 +228,39 @@ int store_idem_release(struct store *s, const char *key, struct err *e)
 {
     FWD(idem_release, key, e);
 }
+int store_customer_import(struct store *s, const struct customer_import *c, struct err *e)
+{
+    FWD(customer_import, c, e);
+}
+int store_appointment_import(struct store *s, const struct appointment_import *ap, struct err *e)
+{
+    FWD(appointment_import, ap, e);
+}
+int store_customer_exists(struct store *s, int64_t id, bool *exists, struct err *e)
+{
+    FWD(customer_exists, id, exists, e);
+}
+int store_appointment_exists(struct store *s, int64_t id, bool *exists, struct err *e)
+{
+    FWD(appointment_exists, id, exists, e);
+}
+int store_legacy_done(struct store *s, int64_t lo, int64_t hi, int64_t *ids, int max, int *n, struct err *e)
+{
+    FWD(legacy_done, lo, hi, ids, max, n, e);
+}
+int store_legacy_map_insert(struct store *s, int64_t legacy_id, const char *session_id, const char *conv_id, struct err *e)
+{
+    FWD(legacy_map_insert, legacy_id, session_id, conv_id, e);
+}
+int store_legacy_scan(struct store *s, int64_t after, int64_t upto, int (*cb)(void *ctx, const struct legacy_target_row *r), void *ctx, struct err *e)
+{
+    FWD(legacy_scan, after, upto, cb, ctx, e);
+}
+int store_legacy_counts(struct store *s, int64_t *sessions, int64_t *messages, int64_t *details, int64_t *events, struct err *e)
+{
+    FWD(legacy_counts, sessions, messages, details, events, e);
+}
+int store_count_customers(struct store *s, int64_t *customers, int64_t *appointments, struct err *e)
+{
+    FWD(count_customers, customers, appointments, e);
+}

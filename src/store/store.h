@@ -331,6 +331,63 @@ int store_conv_scan(struct store *s, const struct conv_scan *q,
                     int (*on_row)(void *ctx, const struct conv_stat_row *r), void *ctx,
                     struct err *e);
 
+/* ---- legacy import (the migrator) and its verification ------------------------------------- */
+
+struct customer_import {
+    int64_t id; /* kept from the legacy database */
+    const char *name, *phone, *email, *notes, *metadata;
+    int is_new_client, has_allergies, is_pregnant; /* -1 = NULL */
+    int64_t created_at, updated_at;
+};
+
+struct appointment_import {
+    int64_t id, customer_id;
+    const char *calendar_event_id, *service, *provider, *status, *booked_by;
+    const char *special_requests, *cancellation_reason;
+    int64_t starts_at, created_at, updated_at, cancelled_at;
+    int64_t duration_minutes; /* -1 = NULL */
+};
+
+/* Inserts with the given id; ERR_CONFLICT naming "id", "phone", "email" or
+ * "calendar_event_id" when one is taken. */
+int store_customer_import(struct store *s, const struct customer_import *c, struct err *e);
+int store_appointment_import(struct store *s, const struct appointment_import *ap,
+                             struct err *e);
+/* Whether a customer / appointment id exists. */
+int store_customer_exists(struct store *s, int64_t id, bool *exists, struct err *e);
+int store_appointment_exists(struct store *s, int64_t id, bool *exists, struct err *e);
+
+/* Legacy session ids in [lo, hi] already migrated, ascending, into ids (up to max). */
+int store_legacy_done(struct store *s, int64_t lo, int64_t hi, int64_t *ids, int max, int *n,
+                      struct err *e);
+int store_legacy_map_insert(struct store *s, int64_t legacy_id, const char *session_id,
+                            const char *conv_id, struct err *e);
+
+/* One migrated conversation as stored, for verification. Strings live during the callback. */
+struct legacy_target_row {
+    int64_t legacy_id;
+    const char *legacy_session_id, *conversation_id;
+    int64_t customer_id;
+    const char *status, *sentiment, *outcome, *subject, *metadata;
+    int64_t initiated_at, last_activity_at, completed_at;
+    int satisfaction_score;
+    int64_t n_messages, n_events, interruption_count;
+    double duration_seconds; /* < 0 = NULL */
+    const char *content, *recording_url, *function_calls, *transcript_segments;
+};
+
+/* Streams the migrated conversations with legacy ids in (after, upto] in legacy id order. */
+int store_legacy_scan(struct store *s, int64_t after, int64_t upto,
+                      int (*cb)(void *ctx, const struct legacy_target_row *r), void *ctx,
+                      struct err *e);
+/* Counts of migrated rows: sessions, messages, voice details and events of migrated
+ * conversations. */
+int store_legacy_counts(struct store *s, int64_t *sessions, int64_t *messages, int64_t *details,
+                        int64_t *events, struct err *e);
+/* Number of customers / appointments. */
+int store_count_customers(struct store *s, int64_t *customers, int64_t *appointments,
+                          struct err *e);
+
 /* Counts for the demo and tests. */
 int store_count_conversations(struct store *s, int64_t *n, struct err *e);
 

@@ -377,6 +377,15 @@ int sq_event_insert(struct store *, const struct comm_event *, struct err *);
 int sq_token_insert(struct store *, const char *, const char *, const char *, int64_t *,
                     struct err *);
 int sq_token_lookup(struct store *, const char *, char[16], int64_t *, char[64], struct err *);
+int sq_customer_import(struct store *s, const struct customer_import *c, struct err *e);
+int sq_appointment_import(struct store *s, const struct appointment_import *ap, struct err *e);
+int sq_customer_exists(struct store *s, int64_t id, bool *exists, struct err *e);
+int sq_appointment_exists(struct store *s, int64_t id, bool *exists, struct err *e);
+int sq_legacy_done(struct store *s, int64_t lo, int64_t hi, int64_t *ids, int max, int *n, struct err *e);
+int sq_legacy_map_insert(struct store *s, int64_t legacy_id, const char *session_id, const char *conv_id, struct err *e);
+int sq_legacy_scan(struct store *s, int64_t after, int64_t upto, int (*cb)(void *ctx, const struct legacy_target_row *r), void *ctx, struct err *e);
+int sq_legacy_counts(struct store *s, int64_t *sessions, int64_t *messages, int64_t *details, int64_t *events, struct err *e);
+int sq_count_customers(struct store *s, int64_t *customers, int64_t *appointments, struct err *e);
 int sq_count_conversations(struct store *, int64_t *, struct err *);
 int sq_conv_scan(struct store *, const struct conv_scan *,
                  int (*)(void *, const struct conv_stat_row *), void *, struct err *);
@@ -423,6 +432,15 @@ const struct store_ops sq_ops = {
     .event_insert = sq_event_insert,
     .token_insert = sq_token_insert,
     .token_lookup = sq_token_lookup,
+    .customer_import = sq_customer_import,
+    .appointment_import = sq_appointment_import,
+    .customer_exists = sq_customer_exists,
+    .appointment_exists = sq_appointment_exists,
+    .legacy_done = sq_legacy_done,
+    .legacy_map_insert = sq_legacy_map_insert,
+    .legacy_scan = sq_legacy_scan,
+    .legacy_counts = sq_legacy_counts,
+    .count_customers = sq_count_customers,
     .count_conversations = sq_count_conversations,
     .conv_scan = sq_conv_scan,
     .sms_find = sq_sms_find,

@@ -1,0 +1,594 @@
+/*
+ * migrate.c - `legacy-migrate`: customers, appointments, then call sessions with their events,
+ * in batches, idempotent, with progress, a summary, the error list and a verification.
+ *
+ * Layer: legacy. Order and guarantees:
+ * - Customers and appointments keep their legacy ids; one that already exists is skipped.
+ *   Phones become E.164; a phone (or e-mail) that another customer already holds after
+ *   normalising is a near-duplicate: the customer is kept, without that value, the legacy text
+ *   goes into its metadata, and the report names both customers. Nothing is merged silently.
+ * - Sessions stream in id order. Each batch (--batch) is one transaction, including the
+ *   legacy_map rows that mark its sessions as migrated, so a crash or kill -9 leaves whole
+ *   batches only, and a re-run skips exactly what was committed. A batch that fails is rolled
+ *   back and its sessions retried one by one, so one bad row never blocks its neighbours; a
+ *   session that still fails is reported with its session id and the reason.
+ * - The verification compares, for the sessions migrated in this run, the source and target
+ *   counts (sessions, messages, details, events) and a checksum of the mapped fields read back
+ *   from the target.
+ * Memory is flat in the number of sessions except for the list of ids migrated in this run
+ * (8 bytes each) that the verification needs.
+ */
+#include "legacy/legacy.h"
+
+#include "core/json.h"
+#include "core/log.h"
+#include "core/phone.h"
+#include "core/timeutil.h"
+#include "domain/domain.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define DONE_WINDOW 4096
+
+struct ids {
+    int64_t *v;
+    size_t n, cap;
+};
+
+static int ids_push(struct ids *s, int64_t id)
+{
+    if (s->n == s->cap) {
+        size_t nc = s->cap ? s->cap * 2 : 4096;
+        int64_t *bigger = realloc(s->v, nc * sizeof *bigger);
+        if (!bigger)
+            return ERR_NOMEM;
+        s->v = bigger;
+        s->cap = nc;
+    }
+    s->v[s->n++] = id;
+    return 0;
+}
+
+static bool ids_has(const struct ids *s, int64_t id) /* s sorted ascending */
+{
+    size_t lo = 0, hi = s->n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (s->v[mid] < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < s->n && s->v[lo] == id;
+}
+
+struct run {
+    struct store *s;
+    const struct legacy_opts *o;
+    struct err e;
+    /* customers phase */
+    struct ids customers; /* legacy customer ids present in the target */
+    int64_t cust_migrated, cust_skipped, cust_duplicates, cust_errors;
+    int64_t appt_migrated, appt_skipped, appt_errors;
+    /* sessions phase */
+    int64_t total, migrated, skipped, errors, events;
+    int64_t total_expected;
+    struct legacy_mapped *batch;
+    int n_batch;
+    struct arena *batch_arena, *tmp;
+    int64_t done[DONE_WINDOW];
+    int n_done;
+    int64_t done_lo, done_hi;
+    struct ids migrated_ids;
+    uint64_t src_sum;
+    int64_t src_events;
+    int64_t t0, last_progress;
+    bool stopped_by_limit;
+};
+
+static void report_error(struct run *r, const char *what, const char *sid, int64_t id,
+                         const char *reason)
+{
+    fprintf(r->o->log, "error: %s %s (id %lld): %s\n", what, sid ? sid : "", (long long)id,
+            reason);
+}
+
+/* ---- customers and appointments ----------------------------------------------------------- */
+
+struct cust_ctx {
+    struct run *r;
+    int in_tx;
+};
+
+static int flush_tx(struct run *r, int *in_tx)
+{
+    if (!*in_tx)
+        return 0;
+    *in_tx = 0;
+    return store_commit(r->s, &r->e);
+}
+
+static int open_tx(struct run *r, int *in_tx)
+{
+    if (*in_tx)
+        return 0;
+    int rc = store_begin(r->s, true, &r->e);
+    if (rc == 0)
+        *in_tx = 1;
+    return rc;
+}
+
+static int on_customer(void *vctx, const struct legacy_customer *lc)
+{
+    struct cust_ctx *x = vctx;
+    struct run *r = x->r;
+    arena_reset(r->tmp);
+    bool exists = false;
+    int rc = store_customer_exists(r->s, lc->id, &exists, &r->e);
+    if (rc < 0)
+        return rc;
+    if (exists) {
+        r->cust_skipped++;
+        return ids_push(&r->customers, lc->id);
+    }
+    struct customer_import ci = {.id = lc->id,
+                                 .name = lc->name && *lc->name ? lc->name : "Unknown",
+                                 .notes = lc->notes,
+                                 .is_new_client = lc->is_new_client,
+                                 .has_allergies = lc->has_allergies,
+                                 .is_pregnant = lc->is_pregnant,
+                                 .created_at = legacy_ts(lc->created_at),
+                                 .updated_at = legacy_ts(lc->updated_at)};
+    if (!ci.created_at)
+        ci.created_at = time_now_us();
+    char e164[PHONE_E164_MAX];
+    struct buf md;
+    buf_init(&md, 128, 8192);
+    buf_lit(&md, "{\"source\":\"legacy\"");
+    if (lc->phone && phone_to_e164(lc->phone, e164)) {
+        ci.phone = arena_strdup(r->tmp, e164);
+        if (strcmp(e164, lc->phone) != 0) {
+            buf_lit(&md, ",\"legacy_phone\":");
+            json_str(&md, lc->phone);
+        }
+    } else if (lc->phone) {
+        buf_lit(&md, ",\"legacy_phone\":");
+        json_str(&md, lc->phone);
+        buf_lit(&md, ",\"note_phone\":\"not a valid phone number\"");
+        fprintf(r->o->log, "note: customer %lld: phone '%s' is not a valid number; kept in "
+                           "metadata\n", (long long)lc->id, lc->phone);
+    }
+    if (lc->email) {
+        ci.email = dom_email_normalise(lc->email, r->tmp);
+        if (!ci.email || strcmp(ci.email, lc->email) != 0) {
+            buf_lit(&md, ",\"legacy_email\":");
+            json_str(&md, lc->email);
+        }
+    }
+    buf_addc(&md, '}');
+    ci.metadata = arena_strdup(r->tmp, md.data);
+    buf_release(&md);
+    if (r->o->dry_run) {
+        r->cust_migrated++;
+        return ids_push(&r->customers, lc->id);
+    }
+    if ((rc = open_tx(r, &x->in_tx)) < 0)
+        return rc;
+    /* a near-duplicate loses the value the other customer holds, and is reported */
+    for (int attempt = 0; attempt < 3; attempt++) {
+        rc = store_customer_import(r->s, &ci, &r->e);
+        if (rc != ERR_CONFLICT)
+            break;
+        const char *field = r->e.field ? r->e.field : "id";
+        if (strcmp(field, "phone") == 0 || strcmp(field, "email") == 0) {
+            struct customer other;
+            bool is_phone = strcmp(field, "phone") == 0;
+            int64_t other_id = 0;
+            if ((is_phone ? store_customer_by_phone(r->s, ci.phone, r->tmp, &other, &r->e)
+                          : store_customer_by_email(r->s, ci.email, r->tmp, &other, &r->e)) == 0)
+                other_id = other.id;
+            fprintf(r->o->log,
+                    "near-duplicate: customer %lld '%s' has the %s %s of customer %lld; kept "
+                    "without it (the legacy value is in its metadata), not merged\n",
+                    (long long)lc->id, ci.name, field, is_phone ? ci.phone : ci.email,
+                    (long long)other_id);
+            struct buf b2;
+            buf_init(&b2, 256, 8192);
+            buf_add(&b2, ci.metadata, strlen(ci.metadata) - 1); /* reopen the object */
+            buf_printf(&b2, ",\"near_duplicate_of\":%lld,\"legacy_%s\":", (long long)other_id,
+                       field);
+            json_str(&b2, is_phone ? lc->phone : lc->email);
+            buf_addc(&b2, '}');
+            if (buf_ok(&b2))
+                ci.metadata = arena_strdup(r->tmp, b2.data);
+            buf_release(&b2);
+            if (is_phone)
+                ci.phone = NULL;
+            else
+                ci.email = NULL;
+            r->cust_duplicates++;
+            continue;
+        }
+        break;
+    }
+    if (rc == 0) {
+        r->cust_migrated++;
+        return ids_push(&r->customers, lc->id);
+    }
+    if (rc == ERR_AGAIN || rc == ERR_BACKEND || rc == ERR_IO || rc == ERR_NOMEM)
+        return rc;
+    r->cust_errors++;
+    char id[24];
+    snprintf(id, sizeof id, "%lld", (long long)lc->id);
+    report_error(r, "customer", id, lc->id, r->e.msg);
+    err_clear(&r->e);
+    return 0;
+}
+
+static int on_appointment(void *vctx, const struct legacy_appointment *la)
+{
+    struct cust_ctx *x = vctx;
+    struct run *r = x->r;
+    bool exists = false;
+    int rc = store_appointment_exists(r->s, la->id, &exists, &r->e);
+    if (rc < 0)
+        return rc;
+    if (exists) {
+        r->appt_skipped++;
+        return 0;
+    }
+    char id[24];
+    snprintf(id, sizeof id, "%lld", (long long)la->id);
+    if (!ids_has(&r->customers, la->customer_id)) {
+        r->appt_errors++;
+        report_error(r, "appointment", id, la->id, "its customer does not exist");
+        return 0;
+    }
+    struct appointment_import ai = {.id = la->id,
+                                    .customer_id = la->customer_id,
+                                    .calendar_event_id = la->calendar_event_id,
+                                    .service = la->service_type,
+                                    .provider = la->provider,
+                                    .status = la->status,
+                                    .booked_by = la->booked_by,
+                                    .special_requests = la->special_requests,
+                                    .cancellation_reason = la->cancellation_reason,
+                                    .starts_at = legacy_ts(la->appointment_datetime),
+                                    .created_at = legacy_ts(la->created_at),
+                                    .updated_at = legacy_ts(la->updated_at),
+                                    .cancelled_at = legacy_ts(la->cancelled_at),
+                                    .duration_minutes = la->duration_minutes};
+    if (!ai.starts_at) {
+        r->appt_errors++;
+        report_error(r, "appointment", id, la->id, "appointment_datetime is not a timestamp");
+        return 0;
+    }
+    if (r->o->dry_run) {
+        r->appt_migrated++;
+        return 0;
+    }
+    if ((rc = open_tx(r, &x->in_tx)) < 0)
+        return rc;
+    rc = store_appointment_import(r->s, &ai, &r->e);
+    if (rc == 0) {
+        r->appt_migrated++;
+        return 0;
+    }
+    if (rc != ERR_CONFLICT && rc != ERR_INVALID)
+        return rc;
+    r->appt_errors++;
+    report_error(r, "appointment", id, la->id, r->e.msg);
+    err_clear(&r->e);
+    return 0;
+}
+
+/* Runs a streaming phase, committing every 2,000 rows. */
+static int phase(struct run *r, int (*stream)(struct legacy_src *, void *, void *, struct err *),
+                 struct legacy_src *src, void *cb)
+{
+    struct cust_ctx x = {r, 0};
+    int rc = stream(src, cb, &x, &r->e);
+    if (rc == 0)
+        rc = flush_tx(r, &x.in_tx);
+    else if (x.in_tx)
+        store_rollback(r->s);
+    return rc;
+}
+
+static int stream_customers(struct legacy_src *src, void *cb, void *ctx, struct err *e)
+{
+    return legacy_src_customers(src, (int (*)(void *, const struct legacy_customer *))cb, ctx, e);
+}
+
+static int stream_appointments(struct legacy_src *src, void *cb, void *ctx, struct err *e)
+{
+    return legacy_src_appointments(src, (int (*)(void *, const struct legacy_appointment *))cb,
+                                   ctx, e);
+}
+
+/* ---- sessions ----------------------------------------------------------------------------- */
+
+/* Writes one mapped session and its legacy_map row, in the caller's transaction. */
+static int write_one(struct run *r, int i)
+{
+    const struct legacy_mapped *m = &r->batch[i];
+    struct store *s = r->s;
+    struct message msg = m->msg;
+    int rc = store_conv_insert(s, &m->conv, &r->e);
+    if (rc == 0)
+        rc = dom_msg_append(s, &msg, r->tmp, &r->e);
+    for (int k = 0; rc == 0 && k < m->n_events; k++)
+        rc = store_event_insert(s, &m->events[k], &r->e);
+    if (rc == 0)
+        rc = store_legacy_map_insert(s, m->legacy_id, m->session_id, m->conv.id, &r->e);
+    return rc;
+}
+
+static void progress(struct run *r, bool final)
+{
+    int64_t now = time_mono_us();
+    if (!final && now - r->last_progress < (r->o->progress ? 200000 : 5000000))
+        return;
+    r->last_progress = now;
+    double secs = (double)(now - r->t0) / 1e6;
+    double rate = secs > 0 ? (double)r->total / secs : 0;
+    int64_t left = r->total_expected - r->total;
+    double eta = rate > 0 && left > 0 ? (double)left / rate : 0;
+    if (r->o->progress) {
+        int width = 30;
+        double frac = r->total_expected ? (double)r->total / (double)r->total_expected : 1;
+        if (frac > 1)
+            frac = 1;
+        int fill = (int)(frac * width);
+        fprintf(r->o->log, "\r[%.*s%*s] %3.0f%% %lld/%lld sessions %.0f/s ETA %.0fs   ", fill,
+                "##############################", width - fill, "", frac * 100,
+                (long long)r->total, (long long)r->total_expected, rate, eta);
+        if (final)
+            fputc('\n', r->o->log);
+    } else {
+        fprintf(r->o->log,
+                "progress: %lld/%lld sessions (migrated %lld, skipped %lld, errors %lld) "
+                "%.0f/s ETA %.0fs\n",
+                (long long)r->total, (long long)r->total_expected, (long long)r->migrated,
+                (long long)r->skipped, (long long)r->errors, rate, eta);
+    }
+    fflush(r->o->log);
+}
+
+static int flush_batch(struct run *r)
+{
+    if (r->n_batch == 0)
+        return 0;
+    int n = r->n_batch;
+    r->n_batch = 0;
+    int rc = 0;
+    if (!r->o->dry_run) {
+        rc = store_begin(r->s, true, &r->e);
+        for (int i = 0; rc == 0 && i < n; i++)
+            rc = write_one(r, i);
+        if (rc == 0)
+            rc = store_commit(r->s, &r->e);
+        else
+            store_rollback(r->s);
+        if (rc < 0 && (rc == ERR_NOMEM || rc == ERR_IO)) {
+            arena_reset(r->batch_arena);
+            return rc;
+        }
+        if (rc < 0) { /* retry alone: one bad session must not block the others */
+            err_clear(&r->e);
+            for (int i = 0; i < n; i++) {
+                int one = store_begin(r->s, true, &r->e);
+                if (one == 0)
+                    one = write_one(r, i);
+                if (one == 0)
+                    one = store_commit(r->s, &r->e);
+                else
+                    store_rollback(r->s);
+                if (one < 0) {
+                    r->errors++;
+                    report_error(r, "session", r->batch[i].session_id, r->batch[i].legacy_id,
+                                 r->e.msg);
+                    err_clear(&r->e);
+                    r->batch[i].n_events = -1; /* not migrated */
+                }
+            }
+            rc = 0;
+        }
+    }
+    for (int i = 0; i < n; i++) {
+        if (r->batch[i].n_events < 0)
+            continue;
+        r->migrated++;
+        r->events += r->batch[i].n_events;
+        r->src_sum += r->batch[i].digest;
+        r->src_events += r->batch[i].n_events;
+        if (ids_push(&r->migrated_ids, r->batch[i].legacy_id) < 0)
+            return ERR_NOMEM;
+    }
+    arena_reset(r->batch_arena);
+    progress(r, false);
+    return rc;
+}
+
+static bool already_done(struct run *r, int64_t id)
+{
+    if (id < r->done_lo || id > r->done_hi) {
+        r->done_lo = id;
+        r->done_hi = id + DONE_WINDOW * 4;
+        if (store_legacy_done(r->s, r->done_lo, r->done_hi, r->done, DONE_WINDOW, &r->n_done,
+                              &r->e) < 0)
+            r->n_done = 0;
+        if (r->n_done == DONE_WINDOW) /* the window is full: shrink it to what we hold */
+            r->done_hi = r->done[DONE_WINDOW - 1];
+    }
+    for (int i = 0; i < r->n_done; i++)
+        if (r->done[i] == id)
+            return true;
+    return false;
+}
+
+static int on_session(void *vctx, const struct legacy_session *ls)
+{
+    struct run *r = vctx;
+    if (r->o->limit && r->migrated + r->n_batch >= r->o->limit) {
+        r->stopped_by_limit = true;
+        return 1;
+    }
+    r->total++;
+    if (already_done(r, ls->id)) {
+        r->skipped++;
+        progress(r, false);
+        return 0;
+    }
+    struct legacy_mapped *m = &r->batch[r->n_batch];
+    bool known = !ls->customer_id || ids_has(&r->customers, ls->customer_id);
+    if (legacy_map_session(ls, known, r->batch_arena, m, &r->e) < 0) {
+        if (r->e.code == ERR_NOMEM)
+            return ERR_NOMEM;
+        r->errors++;
+        report_error(r, "session", ls->session_id, ls->id, r->e.msg);
+        err_clear(&r->e);
+        return 0;
+    }
+    r->n_batch++;
+    if (r->n_batch == r->o->batch)
+        return flush_batch(r);
+    return 0;
+}
+
+/* ---- verification ------------------------------------------------------------------------- */
+
+struct verify_ctx {
+    struct run *r;
+    uint64_t sum;
+    int64_t sessions, messages, details, events;
+};
+
+static int on_target(void *vctx, const struct legacy_target_row *t)
+{
+    struct verify_ctx *v = vctx;
+    if (!ids_has(&v->r->migrated_ids, t->legacy_id))
+        return 0;
+    v->sessions++;
+    v->messages += t->n_messages;
+    v->details += t->duration_seconds >= 0 || t->transcript_segments ? 1 : 0;
+    v->events += t->n_events;
+    v->sum += legacy_digest_stored(t);
+    return 0;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static bool verify(struct run *r)
+{
+    struct ids *ids = &r->migrated_ids;
+    if (ids->n)
+        qsort(ids->v, ids->n, sizeof *ids->v, cmp_i64);
+    struct verify_ctx v = {r, 0, 0, 0, 0, 0};
+    if (ids->n && store_legacy_scan(r->s, ids->v[0] - 1, ids->v[ids->n - 1], on_target, &v,
+                                    &r->e) < 0) {
+        fprintf(r->o->log, "verify: cannot read the target: %s\n", r->e.msg);
+        return false;
+    }
+    int64_t want = (int64_t)ids->n;
+    bool ok = v.sessions == want && v.messages == want && v.details == want &&
+              v.events == r->src_events && v.sum == r->src_sum;
+    fprintf(r->o->out,
+            "verify: sessions %lld/%lld conversations, messages %lld/%lld, details %lld/%lld, "
+            "events %lld/%lld, checksum %016llx/%016llx: %s\n",
+            (long long)want, (long long)v.sessions, (long long)want, (long long)v.messages,
+            (long long)want, (long long)v.details, (long long)r->src_events, (long long)v.events,
+            (unsigned long long)r->src_sum, (unsigned long long)v.sum,
+            ok ? "OK" : "MISMATCH");
+    return ok;
+}
+
+/* ---- the run ------------------------------------------------------------------------------- */
+
+int legacy_migrate(struct store *s, const struct legacy_opts *o)
+{
+    struct run r = {.s = s, .o = o};
+    err_clear(&r.e);
+    struct legacy_src *src = legacy_src_open(o->from, &r.e);
+    if (!src) {
+        fprintf(o->log, "legacy-migrate: %s\n", r.e.msg);
+        return 2;
+    }
+    int status = 1;
+    struct legacy_counts counts;
+    r.batch = calloc((size_t)o->batch, sizeof *r.batch);
+    r.batch_arena = arena_new(1 << 20, (size_t)1 << 30);
+    r.tmp = arena_new(1 << 16, 0);
+    r.t0 = r.last_progress = time_mono_us();
+    r.done_lo = 1;
+    r.done_hi = 0;
+    int rc = r.batch && r.batch_arena && r.tmp ? 0 : ERR_NOMEM;
+    if (rc == 0)
+        rc = legacy_src_counts(src, &counts, &r.e);
+    if (rc == 0) {
+        fprintf(o->log, "source: %lld customers, %lld appointments, %lld sessions, %lld events%s\n",
+                (long long)counts.customers, (long long)counts.appointments,
+                (long long)counts.sessions, (long long)counts.events,
+                o->dry_run ? " (dry run: nothing will be written)" : "");
+        r.total_expected = o->session_ids ? o->n_session_ids : counts.sessions;
+        rc = phase(&r, stream_customers, src, on_customer);
+    }
+    if (rc == 0) {
+        if (r.customers.n)
+            qsort(r.customers.v, r.customers.n, sizeof *r.customers.v, cmp_i64);
+        rc = phase(&r, stream_appointments, src, on_appointment);
+    }
+    if (rc == 0)
+        fprintf(o->log,
+                "customers: %lld migrated, %lld already present, %lld near-duplicates kept apart, "
+                "%lld errors; appointments: %lld migrated, %lld already present, %lld errors\n",
+                (long long)r.cust_migrated, (long long)r.cust_skipped,
+                (long long)r.cust_duplicates, (long long)r.cust_errors,
+                (long long)r.appt_migrated, (long long)r.appt_skipped, (long long)r.appt_errors);
+    if (rc == 0) {
+        struct legacy_session_filter f = {.after_id = 0,
+                                          .session_ids = o->session_ids,
+                                          .n_session_ids = o->n_session_ids};
+        rc = legacy_src_sessions(src, &f, on_session, &r, &r.e);
+        if (rc == 1)
+            rc = 0;
+        if (rc == 0)
+            rc = flush_batch(&r);
+    }
+    progress(&r, true);
+    double secs = (double)(time_mono_us() - r.t0) / 1e6;
+    if (rc < 0) {
+        fprintf(o->log, "legacy-migrate: stopped: %s\n", r.e.msg[0] ? r.e.msg : err_name(rc));
+    }
+    int64_t errors = r.errors + r.cust_errors + r.appt_errors;
+    bool verified = o->dry_run || rc < 0 ? false : verify(&r);
+    if (o->json)
+        fprintf(o->out,
+                "{\"total\":%lld,\"migrated\":%lld,\"skipped\":%lld,\"errors\":%lld,"
+                "\"events\":%lld,\"seconds\":%.2f,\"dry_run\":%s,\"verified\":%s,"
+                "\"customers\":{\"migrated\":%lld,\"skipped\":%lld,\"near_duplicates\":%lld},"
+                "\"appointments\":{\"migrated\":%lld,\"skipped\":%lld}}\n",
+                (long long)r.total, (long long)r.migrated, (long long)r.skipped, (long long)errors,
+                (long long)r.events, secs, o->dry_run ? "true" : "false",
+                verified ? "true" : "false", (long long)r.cust_migrated,
+                (long long)r.cust_skipped, (long long)r.cust_duplicates,
+                (long long)r.appt_migrated, (long long)r.appt_skipped);
+    else
+        fprintf(o->out, "total=%lld migrated=%lld skipped=%lld errors=%lld events=%lld seconds=%.2f\n",
+                (long long)r.total, (long long)r.migrated, (long long)r.skipped, (long long)errors,
+                (long long)r.events, secs);
+    if (rc == 0 && errors == 0 && (o->dry_run || verified))
+        status = 0;
+    legacy_src_close(src);
+    free(r.batch);
+    free(r.customers.v);
+    free(r.migrated_ids.v);
+    arena_free(r.batch_arena);
+    arena_free(r.tmp);
+    return status;
+}

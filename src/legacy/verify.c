@@ -1,0 +1,277 @@
+/*
+ * verify.c - `legacy-verify`: the whole legacy source against the target, session by session.
+ *
+ * Layer: legacy. Sessions are re-read and re-mapped (the same mapping the migrator used), in
+ * chunks of consecutive ids; for each chunk the migrated conversations with those legacy ids are
+ * read back and compared: missing or extra conversations, customer, score, duration, outcome,
+ * status, event count, and a digest of every mapped field. Customers and appointments are
+ * checked by id. Every mismatch is printed; the exit status is 1 when there is any.
+ */
+#include "legacy/legacy.h"
+
+#include "core/timeutil.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CHUNK 4096
+#define MAX_PRINTED 1000
+
+struct expect {
+    int64_t legacy_id;
+    char session_id[64];
+    int64_t customer_id;
+    int score;
+    double duration;
+    const char *outcome, *status; /* static strings */
+    int n_events;
+    uint64_t digest;
+    bool seen;
+};
+
+struct vrun {
+    struct store *s;
+    const struct legacy_opts *o;
+    struct err e;
+    int64_t *customers;
+    size_t n_customers, cap_customers;
+    struct expect *chunk;
+    int n_chunk;
+    int64_t last_id; /* highest legacy id already compared */
+    struct arena *a;
+    int64_t sessions, compared, mismatches, printed;
+    uint64_t src_sum, dst_sum;
+    int64_t src_events, dst_events;
+};
+
+static void mismatch(struct vrun *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void mismatch(struct vrun *v, const char *fmt, ...)
+{
+    v->mismatches++;
+    if (v->printed++ >= MAX_PRINTED) {
+        if (v->printed == MAX_PRINTED + 1)
+            fprintf(v->o->out, "mismatch: ... (further mismatches counted, not printed)\n");
+        return;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("mismatch: ", v->o->out);
+    vfprintf(v->o->out, fmt, ap);
+    fputc('\n', v->o->out);
+    va_end(ap);
+}
+
+static bool known_customer(const struct vrun *v, int64_t id)
+{
+    size_t lo = 0, hi = v->n_customers;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (v->customers[mid] < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < v->n_customers && v->customers[lo] == id;
+}
+
+static int on_customer(void *ctx, const struct legacy_customer *c)
+{
+    struct vrun *v = ctx;
+    bool exists = false;
+    if (store_customer_exists(v->s, c->id, &exists, &v->e) < 0)
+        return v->e.code;
+    if (!exists) {
+        mismatch(v, "customer %lld '%s' is missing from the target", (long long)c->id,
+                 c->name ? c->name : "");
+        return 0;
+    }
+    if (v->n_customers == v->cap_customers) {
+        size_t nc = v->cap_customers ? v->cap_customers * 2 : 4096;
+        int64_t *bigger = realloc(v->customers, nc * sizeof *bigger);
+        if (!bigger)
+            return ERR_NOMEM;
+        v->customers = bigger;
+        v->cap_customers = nc;
+    }
+    v->customers[v->n_customers++] = c->id;
+    return 0;
+}
+
+static int on_appointment(void *ctx, const struct legacy_appointment *ap)
+{
+    struct vrun *v = ctx;
+    bool exists = false;
+    if (store_appointment_exists(v->s, ap->id, &exists, &v->e) < 0)
+        return v->e.code;
+    if (!exists)
+        mismatch(v, "appointment %lld is missing from the target", (long long)ap->id);
+    return 0;
+}
+
+static struct expect *find(struct vrun *v, int64_t id)
+{
+    int lo = 0, hi = v->n_chunk;
+    while (lo < hi) {
+        int mid = (lo + hi) / 2;
+        if (v->chunk[mid].legacy_id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < v->n_chunk && v->chunk[lo].legacy_id == id ? &v->chunk[lo] : NULL;
+}
+
+static int on_target(void *ctx, const struct legacy_target_row *t)
+{
+    struct vrun *v = ctx;
+    struct expect *x = find(v, t->legacy_id);
+    if (!x) {
+        mismatch(v, "conversation %s claims legacy session %lld, which the source does not have",
+                 t->conversation_id, (long long)t->legacy_id);
+        return 0;
+    }
+    x->seen = true;
+    v->compared++;
+    uint64_t d = legacy_digest_stored(t);
+    v->dst_sum += d;
+    v->dst_events += t->n_events;
+    if (d == x->digest)
+        return 0;
+    const char *sid = x->session_id;
+    if (t->customer_id != x->customer_id)
+        mismatch(v, "session %s: customer %lld, expected %lld", sid, (long long)t->customer_id,
+                 (long long)x->customer_id);
+    if (t->satisfaction_score != x->score)
+        mismatch(v, "session %s: score %d, expected %d", sid, t->satisfaction_score, x->score);
+    if (fabs(t->duration_seconds - x->duration) > 0.0005)
+        mismatch(v, "session %s: duration %.3f, expected %.3f", sid, t->duration_seconds,
+                 x->duration);
+    if (!t->outcome || strcmp(t->outcome, x->outcome) != 0)
+        mismatch(v, "session %s: outcome %s, expected %s", sid, t->outcome ? t->outcome : "null",
+                 x->outcome);
+    if (!t->status || strcmp(t->status, x->status) != 0)
+        mismatch(v, "session %s: status %s, expected %s", sid, t->status ? t->status : "null",
+                 x->status);
+    if (t->n_events != x->n_events)
+        mismatch(v, "session %s: %lld events, expected %d", sid, (long long)t->n_events,
+                 x->n_events);
+    mismatch(v, "session %s: the stored fields differ from the mapping (digest)", sid);
+    return 0;
+}
+
+static int compare_chunk(struct vrun *v)
+{
+    if (v->n_chunk == 0)
+        return 0;
+    int64_t hi = v->chunk[v->n_chunk - 1].legacy_id;
+    int rc = store_legacy_scan(v->s, v->last_id, hi, on_target, v, &v->e);
+    if (rc < 0)
+        return rc;
+    for (int i = 0; i < v->n_chunk; i++)
+        if (!v->chunk[i].seen)
+            mismatch(v, "session %s (id %lld) was not migrated", v->chunk[i].session_id,
+                     (long long)v->chunk[i].legacy_id);
+    v->last_id = hi;
+    v->n_chunk = 0;
+    return 0;
+}
+
+static int on_session(void *ctx, const struct legacy_session *s)
+{
+    struct vrun *v = ctx;
+    v->sessions++;
+    arena_reset(v->a);
+    struct legacy_mapped m;
+    bool known = !s->customer_id || known_customer(v, s->customer_id);
+    if (legacy_map_session(s, known, v->a, &m, &v->e) < 0) {
+        if (v->e.code == ERR_NOMEM)
+            return ERR_NOMEM;
+        mismatch(v, "session %s (id %lld) cannot be mapped: %s", s->session_id,
+                 (long long)s->id, v->e.msg);
+        err_clear(&v->e);
+        return 0;
+    }
+    struct expect *x = &v->chunk[v->n_chunk++];
+    memset(x, 0, sizeof *x);
+    x->legacy_id = s->id;
+    snprintf(x->session_id, sizeof x->session_id, "%s", s->session_id ? s->session_id : "");
+    x->customer_id = m.conv.customer_id;
+    x->score = m.conv.satisfaction_score;
+    x->duration = m.voice.duration_seconds;
+    x->outcome = m.conv.outcome;
+    x->status = m.conv.status;
+    x->n_events = m.n_events;
+    x->digest = m.digest;
+    v->src_sum += m.digest;
+    v->src_events += m.n_events;
+    return v->n_chunk == CHUNK ? compare_chunk(v) : 0;
+}
+
+int legacy_verify(struct store *s, const struct legacy_opts *o)
+{
+    struct vrun v = {.s = s, .o = o};
+    err_clear(&v.e);
+    struct legacy_src *src = legacy_src_open(o->from, &v.e);
+    if (!src) {
+        fprintf(o->log, "legacy-verify: %s\n", v.e.msg);
+        return 2;
+    }
+    int64_t t0 = time_mono_us();
+    v.chunk = calloc(CHUNK, sizeof *v.chunk);
+    v.a = arena_new(1 << 20, (size_t)1 << 30);
+    struct legacy_counts sc;
+    int64_t tc = 0, ta = 0, tsess = 0, tmsg = 0, tdet = 0, tev = 0;
+    int rc = v.chunk && v.a ? 0 : ERR_NOMEM;
+    if (rc == 0)
+        rc = legacy_src_counts(src, &sc, &v.e);
+    if (rc == 0)
+        rc = legacy_src_customers(src, on_customer, &v, &v.e);
+    if (rc == 0)
+        rc = legacy_src_appointments(src, on_appointment, &v, &v.e);
+    if (rc == 0) {
+        struct legacy_session_filter f = {0};
+        rc = legacy_src_sessions(src, &f, on_session, &v, &v.e);
+    }
+    if (rc == 0)
+        rc = compare_chunk(&v);
+    if (rc == 0) /* conversations beyond the last source id */
+        rc = store_legacy_scan(s, v.last_id, INT64_MAX, on_target, &v, &v.e);
+    if (rc == 0)
+        rc = store_count_customers(s, &tc, &ta, &v.e);
+    if (rc == 0)
+        rc = store_legacy_counts(s, &tsess, &tmsg, &tdet, &tev, &v.e);
+    int status = 1;
+    if (rc < 0) {
+        fprintf(o->log, "legacy-verify: %s\n", v.e.msg[0] ? v.e.msg : err_name(rc));
+    } else {
+        if (tsess != sc.sessions)
+            mismatch(&v, "%lld migrated sessions in the target, %lld in the source",
+                     (long long)tsess, (long long)sc.sessions);
+        if (tev != sc.events)
+            mismatch(&v, "%lld events of migrated conversations, %lld in the source",
+                     (long long)tev, (long long)sc.events);
+        if (tmsg != tsess || tdet != tsess)
+            mismatch(&v, "%lld messages and %lld voice details for %lld migrated sessions",
+                     (long long)tmsg, (long long)tdet, (long long)tsess);
+        if (v.src_sum != v.dst_sum)
+            mismatch(&v, "checksum of mapped fields: source %016llx, target %016llx",
+                     (unsigned long long)v.src_sum, (unsigned long long)v.dst_sum);
+        fprintf(o->out,
+                "legacy-verify: customers %lld/%lld, appointments %lld/%lld, sessions %lld/%lld, "
+                "events %lld/%lld, checksum %016llx/%016llx, %lld mismatches, %.1fs\n",
+                (long long)sc.customers, (long long)tc, (long long)sc.appointments, (long long)ta,
+                (long long)sc.sessions, (long long)tsess, (long long)sc.events, (long long)tev,
+                (unsigned long long)v.src_sum, (unsigned long long)v.dst_sum,
+                (long long)v.mismatches, (double)(time_mono_us() - t0) / 1e6);
+        status = v.mismatches ? 1 : 0;
+    }
+    legacy_src_close(src);
+    free(v.chunk);
+    free(v.customers);
+    arena_free(v.a);
+    return status;
+}

@@ -1,0 +1,273 @@
+/*
+ * sq_legacy.c - the target side of the legacy migration in SQLite: imports that keep legacy
+ * ids, the migration map, and the scan that verification compares with the source.
+ *
+ * Layer: store/sqlite.
+ */
+#include "store/sqlite/sq_int.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static int import_conflict(struct sq_conn *c, int rc, struct err *e, const char *what)
+{
+    const char *msg = sqlite3_errmsg(c->db);
+    int code = sq_fail(c, rc, e, what);
+    if (code != ERR_CONFLICT || !e)
+        return code;
+    if (strstr(msg, ".phone"))
+        e->field = "phone";
+    else if (strstr(msg, ".email"))
+        e->field = "email";
+    else if (strstr(msg, "calendar_event_id"))
+        e->field = "calendar_event_id";
+    else
+        e->field = "id";
+    return code;
+}
+
+static void bind_flag(sqlite3_stmt *st, int i, int v)
+{
+    if (v < 0)
+        sqlite3_bind_null(st, i);
+    else
+        sqlite3_bind_int(st, i, v);
+}
+
+int sq_customer_import(struct store *s, const struct customer_import *cu, struct err *e)
+{
+    struct sq_conn *c = sq_conn_get(s, e);
+    if (!c)
+        return e->code;
+    sqlite3_stmt *st = sq_prepare(
+        c,
+        "INSERT INTO customers(id, name, phone, email, is_new_client, created_at, updated_at, "
+        "notes, has_allergies, is_pregnant, metadata) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        e);
+    if (!st)
+        return e->code;
+    sqlite3_bind_int64(st, 1, cu->id);
+    sq_bind_text(st, 2, cu->name);
+    sq_bind_text(st, 3, cu->phone);
+    sq_bind_text(st, 4, cu->email);
+    sqlite3_bind_int(st, 5, cu->is_new_client < 0 ? 1 : cu->is_new_client);
+    sqlite3_bind_int64(st, 6, cu->created_at);
+    sqlite3_bind_int64(st, 7, cu->updated_at ? cu->updated_at : cu->created_at);
+    sq_bind_text(st, 8, cu->notes);
+    bind_flag(st, 9, cu->has_allergies);
+    bind_flag(st, 10, cu->is_pregnant);
+    sq_bind_text(st, 11, cu->metadata);
+    int rc = sqlite3_step(st);
+    int out = rc == SQLITE_DONE ? 0 : import_conflict(c, rc, e, "customer import");
+    sq_done(st);
+    return out;
+}
+
+int sq_appointment_import(struct store *s, const struct appointment_import *ap, struct err *e)
+{
+    struct sq_conn *c = sq_conn_get(s, e);
+    if (!c)
+        return e->code;
+    sqlite3_stmt *st = sq_prepare(
+        c,
+        "INSERT INTO appointments(id, customer_id, service, provider, status, starts_at, "
+        "duration_minutes, notes, created_at, calendar_event_id, booked_by, special_requests, "
+        "cancellation_reason, updated_at, cancelled_at) "
+        "VALUES (?, ?, ?, ?, coalesce(?, 'scheduled'), ?, coalesce(?, 60), NULL, ?, ?, ?, ?, ?, "
+        "?, ?)",
+        e);
+    if (!st)
+        return e->code;
+    sqlite3_bind_int64(st, 1, ap->id);
+    sqlite3_bind_int64(st, 2, ap->customer_id);
+    sq_bind_text(st, 3, ap->service);
+    sq_bind_text(st, 4, ap->provider);
+    sq_bind_text(st, 5, ap->status);
+    sqlite3_bind_int64(st, 6, ap->starts_at);
+    if (ap->duration_minutes >= 0)
+        sqlite3_bind_int64(st, 7, ap->duration_minutes);
+    sqlite3_bind_int64(st, 8, ap->created_at ? ap->created_at : ap->starts_at);
+    sq_bind_text(st, 9, ap->calendar_event_id);
+    sq_bind_text(st, 10, ap->booked_by);
+    sq_bind_text(st, 11, ap->special_requests);
+    sq_bind_text(st, 12, ap->cancellation_reason);
+    sq_bind_ts(st, 13, ap->updated_at);
+    sq_bind_ts(st, 14, ap->cancelled_at);
+    int rc = sqlite3_step(st);
+    int out = rc == SQLITE_DONE ? 0 : import_conflict(c, rc, e, "appointment import");
+    sq_done(st);
+    return out;
+}
+
+static int exists(struct store *s, const char *sql, int64_t id, bool *out, struct err *e)
+{
+    struct sq_conn *c = sq_conn_get(s, e);
+    if (!c)
+        return e->code;
+    sqlite3_stmt *st = sq_prepare(c, sql, e);
+    if (!st)
+        return e->code;
+    sqlite3_bind_int64(st, 1, id);
+    int rc = sqlite3_step(st);
+    *out = rc == SQLITE_ROW;
+    sq_done(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : sq_fail(c, rc, e, "exists");
+}
+
+int sq_customer_exists(struct store *s, int64_t id, bool *out, struct err *e)
+{
+    return exists(s, "SELECT 1 FROM customers WHERE id = ?", id, out, e);
+}
+
+int sq_appointment_exists(struct store *s, int64_t id, bool *out, struct err *e)
+{
+    return exists(s, "SELECT 1 FROM appointments WHERE id = ?", id, out, e);
+}
+
+int sq_legacy_done(struct store *s, int64_t lo, int64_t hi, int64_t *ids, int max, int *n,
+                   struct err *e)
+{
+    struct sq_conn *c = sq_conn_get(s, e);
+    if (!c)
+        return e->code;
+    sqlite3_stmt *st = sq_prepare(c,
+                                  "SELECT legacy_id FROM legacy_map WHERE legacy_id BETWEEN ? "
+                                  "AND ? ORDER BY legacy_id",
+                                  e);
+    if (!st)
+        return e->code;
+    sqlite3_bind_int64(st, 1, lo);
+    sqlite3_bind_int64(st, 2, hi);
+    *n = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && *n < max)
+        ids[(*n)++] = sqlite3_column_int64(st, 0);
+    sq_done(st);
+    return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : sq_fail(c, rc, e, "legacy map");
+}
+
+int sq_legacy_map_insert(struct store *s, int64_t legacy_id, const char *session_id,
+                         const char *conv_id, struct err *e)
+{
+    struct sq_conn *c = sq_conn_get(s, e);
+    if (!c)
+        return e->code;
+    sqlite3_stmt *st = sq_prepare(c,
+                                  "INSERT INTO legacy_map(legacy_id, legacy_session_id, "
+                                  "conversation_id, migrated_at) VALUES (?, ?, ?, "
+                                  "CAST(strftime('%s','now') AS INTEGER) * 1000000)",
+                                  e);
+    if (!st)
+        return e->code;
+    sqlite3_bind_int64(st, 1, legacy_id);
+    sq_bind_text(st, 2, session_id);
+    sq_bind_text(st, 3, conv_id);
+    return sq_exec_stmt(c, st, e, "legacy map insert");
+}
+
+int sq_legacy_scan(struct store *s, int64_t after, int64_t upto,
+                   int (*cb)(void *ctx, const struct legacy_target_row *r), void *ctx,
+                   struct err *e)
+{
+    struct sq_conn *c = sq_conn_get(s, e);
+    if (!c)
+        return e->code;
+    sqlite3_stmt *st = sq_prepare(
+        c,
+        "SELECT l.legacy_id, l.legacy_session_id, c.id, c.customer_id, c.status, c.sentiment, "
+        "c.outcome, c.subject, c.metadata, c.initiated_at, c.last_activity_at, c.completed_at, "
+        "c.satisfaction_score, c.message_count, "
+        "(SELECT count(*) FROM communication_events ev WHERE ev.conversation_id = c.id), "
+        "v.interruption_count, v.duration_seconds, m.content, v.recording_url, "
+        "v.function_calls, v.transcript_segments "
+        "FROM legacy_map l JOIN conversations c ON c.id = l.conversation_id "
+        "LEFT JOIN communication_messages m ON m.conversation_id = c.id "
+        "LEFT JOIN voice_call_details v ON v.message_id = m.id "
+        "WHERE l.legacy_id > ?1 AND l.legacy_id <= ?2 ORDER BY l.legacy_id",
+        e);
+    if (!st)
+        return e->code;
+    sqlite3_bind_int64(st, 1, after);
+    sqlite3_bind_int64(st, 2, upto);
+    int rc, stop = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct legacy_target_row r = {
+            .legacy_id = sqlite3_column_int64(st, 0),
+            .legacy_session_id = (const char *)sqlite3_column_text(st, 1),
+            .conversation_id = (const char *)sqlite3_column_text(st, 2),
+            .customer_id = sq_col_ts(st, 3),
+            .status = (const char *)sqlite3_column_text(st, 4),
+            .sentiment = (const char *)sqlite3_column_text(st, 5),
+            .outcome = (const char *)sqlite3_column_text(st, 6),
+            .subject = (const char *)sqlite3_column_text(st, 7),
+            .metadata = (const char *)sqlite3_column_text(st, 8),
+            .initiated_at = sq_col_ts(st, 9),
+            .last_activity_at = sq_col_ts(st, 10),
+            .completed_at = sq_col_ts(st, 11),
+            .satisfaction_score = sqlite3_column_int(st, 12),
+            .n_messages = sqlite3_column_int64(st, 13),
+            .n_events = sqlite3_column_int64(st, 14),
+            .interruption_count = sqlite3_column_int64(st, 15),
+            .duration_seconds = sqlite3_column_type(st, 16) == SQLITE_NULL
+                                    ? -1
+                                    : sqlite3_column_double(st, 16),
+            .content = (const char *)sqlite3_column_text(st, 17),
+            .recording_url = (const char *)sqlite3_column_text(st, 18),
+            .function_calls = (const char *)sqlite3_column_text(st, 19),
+            .transcript_segments = (const char *)sqlite3_column_text(st, 20),
+        };
+        if ((stop = cb(ctx, &r)) != 0)
+            break;
+    }
+    sq_done(st);
+    if (stop)
+        return stop;
+    return rc == SQLITE_DONE ? 0 : sq_fail(c, rc, e, "legacy scan");
+}
+
+static int count_one(struct sq_conn *c, const char *sql, int64_t *out, struct err *e)
+{
+    sqlite3_stmt *st = sq_prepare(c, sql, e);
+    if (!st)
+        return e->code;
+    int rc = sqlite3_step(st);
+    *out = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sq_done(st);
+    return rc == SQLITE_ROW ? 0 : sq_fail(c, rc, e, "count");
+}
+
+int sq_legacy_counts(struct store *s, int64_t *sessions, int64_t *messages, int64_t *details,
+                     int64_t *events, struct err *e)
+{
+    struct sq_conn *c = sq_conn_get(s, e);
+    if (!c)
+        return e->code;
+    int rc = count_one(c, "SELECT count(*) FROM legacy_map", sessions, e);
+    if (rc == 0)
+        rc = count_one(c,
+                       "SELECT count(*) FROM legacy_map l JOIN communication_messages m ON "
+                       "m.conversation_id = l.conversation_id",
+                       messages, e);
+    if (rc == 0)
+        rc = count_one(c,
+                       "SELECT count(*) FROM legacy_map l JOIN communication_messages m ON "
+                       "m.conversation_id = l.conversation_id JOIN voice_call_details v ON "
+                       "v.message_id = m.id",
+                       details, e);
+    if (rc == 0)
+        rc = count_one(c,
+                       "SELECT count(*) FROM legacy_map l JOIN communication_events ev ON "
+                       "ev.conversation_id = l.conversation_id",
+                       events, e);
+    return rc;
+}
+
+int sq_count_customers(struct store *s, int64_t *customers, int64_t *appointments,
+                       struct err *e)
+{
+    struct sq_conn *c = sq_conn_get(s, e);
+    if (!c)
+        return e->code;
+    int rc = count_one(c, "SELECT count(*) FROM customers", customers, e);
+    return rc == 0 ? count_one(c, "SELECT count(*) FROM appointments", appointments, e) : rc;
+}
