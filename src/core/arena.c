@@ -143,7 +143,7 @@ void *arena_calloc(struct arena *a, size_t n)
 
 char *arena_strndup(struct arena *a, const char *s, size_t n)
 {
-    if (!s)
+    if (!s || n == SIZE_MAX)
         return NULL;
     char *d = arena_alloc(a, n + 1);
     if (!d)

@@ -3,6 +3,7 @@
  */
 #include "core/config.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stddef.h>
@@ -11,6 +12,9 @@
 #include <strings.h>
 
 struct config cfg;
+
+/* Which options a flag has set (so a bad environment value under them is not an error). */
+static bool set_by_flag[64];
 
 enum opt_type { OPT_STR, OPT_INT, OPT_BOOL, OPT_SECRET };
 
@@ -91,6 +95,7 @@ static const struct option_def OPTIONS[] = {
 };
 
 #define N_OPTIONS (sizeof OPTIONS / sizeof OPTIONS[0])
+_Static_assert(N_OPTIONS <= 64, "set_by_flag is too small");
 
 static int set_value(const struct option_def *o, const char *v, struct err *e)
 {
@@ -127,6 +132,7 @@ static int set_value(const struct option_def *o, const char *v, struct err *e)
 void cfg_init(void)
 {
     memset(&cfg, 0, sizeof cfg);
+    memset(set_by_flag, 0, sizeof set_by_flag);
     for (size_t i = 0; i < N_OPTIONS; i++) {
         const struct option_def *o = &OPTIONS[i];
         if (o->def)
@@ -165,6 +171,7 @@ int cfg_apply_flag(int argc, char **argv, int *i, struct err *e)
         int rc = set_value(o, v, e);
         if (rc < 0)
             return rc;
+        set_by_flag[k] = true;
         (*i)++;
         return 1;
     }
@@ -199,7 +206,7 @@ int cfg_validate(struct err *e)
     for (size_t i = 0; i < N_OPTIONS; i++) {
         const struct option_def *o = &OPTIONS[i];
         const char *v = getenv(o->env);
-        if (v && *v && (o->type == OPT_INT || o->type == OPT_BOOL)) {
+        if (v && *v && !set_by_flag[i] && (o->type == OPT_INT || o->type == OPT_BOOL)) {
             struct config saved = cfg;
             int rc = set_value(o, v, e);
             cfg = saved;
@@ -223,6 +230,14 @@ int cfg_validate(struct err *e)
         return err_set(e, ERR_INVALID, "listen",
                        "SWITCHBOARD_LISTEN must be host:port (e.g. 127.0.0.1:8080), got '%s'",
                        cfg.listen ? cfg.listen : "");
+    char host[128];
+    size_t hl = (size_t)(colon - cfg.listen);
+    struct in_addr ignored;
+    snprintf(host, sizeof host, "%.*s", (int)(hl < sizeof host ? hl : sizeof host - 1), cfg.listen);
+    if (strcmp(host, "localhost") != 0 && inet_pton(AF_INET, host, &ignored) != 1)
+        return err_set(e, ERR_INVALID, "listen",
+                       "SWITCHBOARD_LISTEN host must be an IPv4 address or localhost, got '%s'",
+                       host);
     if (cfg.public_url && *cfg.public_url && !is_http_url(cfg.public_url))
         return err_set(e, ERR_INVALID, "public-url",
                        "SWITCHBOARD_PUBLIC_URL must start with http:// or https://, got '%s'",

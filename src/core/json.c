@@ -128,6 +128,11 @@ void json_double(struct buf *b, double v)
         return;
     }
     char tmp[64];
+    if (fabs(v) >= 1e15) { /* beyond fixed notation's useful range */
+        int m = snprintf(tmp, sizeof tmp, "%.17g", v);
+        buf_add(b, tmp, (size_t)m);
+        return;
+    }
     int n = snprintf(tmp, sizeof tmp, "%.4f", v);
     if (n <= 0 || (size_t)n >= sizeof tmp) {
         buf_lit(b, "null");

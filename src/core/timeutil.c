@@ -53,8 +53,15 @@ static void put2(char *p, unsigned v)
     p[1] = (char)('0' + v % 10);
 }
 
+#define TIME_MIN_US INT64_C(-62167219200000000) /* 0000-01-01T00:00:00Z */
+#define TIME_MAX_US INT64_C(253402300799999999)  /* 9999-12-31T23:59:59.999999Z */
+
 size_t time_format(int64_t t, char *out)
 {
+    if (t < TIME_MIN_US) /* outside four-digit years: clamp the instant, not just the year */
+        t = TIME_MIN_US;
+    if (t > TIME_MAX_US)
+        t = TIME_MAX_US;
     int64_t secs = t >= 0 ? t / TIME_US_PER_SEC : -((-t + TIME_US_PER_SEC - 1) / TIME_US_PER_SEC);
     int64_t us = t - secs * TIME_US_PER_SEC;
     int64_t days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);

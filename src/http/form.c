@@ -56,12 +56,13 @@ static char *decode(const char *s, size_t n, struct arena *a, size_t *len, int *
 int form_decode(const char *s, size_t n, int max_pairs, struct arena *a, struct form *f)
 {
     f->n = 0;
+    f->pairs = NULL;
+    if (!s || n == 0)
+        return 0;
     int cap = 0;
     for (size_t i = 0; i < n; i++)
         cap += s[i] == '&';
     cap++;
-    if (cap > max_pairs)
-        return ERR_INVALID;
     f->pairs = arena_alloc(a, sizeof *f->pairs * (size_t)cap);
     if (!f->pairs)
         return ERR_NOMEM;
@@ -70,6 +71,8 @@ int form_decode(const char *s, size_t n, int max_pairs, struct arena *a, struct 
         const char *amp = memchr(s + start, '&', n - start);
         size_t end = amp ? (size_t)(amp - s) : n;
         if (end > start) {
+            if (f->n == max_pairs)
+                return ERR_INVALID;
             const char *eq = memchr(s + start, '=', end - start);
             size_t name_end = eq ? (size_t)(eq - s) : end;
             size_t vstart = eq ? name_end + 1 : end;

@@ -79,7 +79,7 @@ const struct http_route *http_route_match(const char *method, const char *path,
         if (!match(r->pattern, path, NULL, NULL))
             continue;
         *path_known = true;
-        if (allow) {
+        if (allow && !strstr(allow, r->method)) {
             size_t n = strlen(allow);
             snprintf(allow + n, allow_len - n, "%s%s", n ? ", " : "", r->method);
         }

@@ -139,6 +139,10 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
         return NULL;
     }
     rc->req.raw_target = arena_strdup(rc->req.arena, uri);
+    /* a request line arrived: the rest of the request must follow within the read timeout
+     * (an idle keep-alive connection had the longer idle timeout until now) */
+    struct http_server *srv = cls;
+    MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT, srv->o.read_timeout);
     return rc;
 }
 

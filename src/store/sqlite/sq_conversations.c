@@ -272,12 +272,15 @@ int sq_conv_list(struct store *s, const struct conv_filter *f, struct arena *a,
         n += (size_t)snprintf(sql + n, sizeof sql - n, "%s(%s, c.id) %s (:ckey, :cid)",
                               strstr(sql, " WHERE ") ? " AND " : " WHERE ", key,
                               f->asc ? ">" : "<");
-    snprintf(sql + n, sizeof sql - n, " ORDER BY %s %s, c.id %s LIMIT %d OFFSET %lld", key, dir,
-             dir, f->limit + 1, f->has_cursor ? 0LL : (long long)f->offset);
+    snprintf(sql + n, sizeof sql - n, " ORDER BY %s %s, c.id %s LIMIT :limit OFFSET :offset", key,
+             dir, dir);
     sqlite3_stmt *st = sq_prepare(c, sql, e);
     if (!st)
         return e->code;
     bind_filter(st, f, fts);
+    sqlite3_bind_int(st, sqlite3_bind_parameter_index(st, ":limit"), f->limit + 1);
+    sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":offset"),
+                       f->has_cursor ? 0 : f->offset);
     int rc = read_page(c, st, f->limit, a, out, e);
     if (rc < 0 || !f->want_total)
         return rc;
