@@ -38,7 +38,7 @@ int dom_conv_open(struct store *s, const char *channel, int64_t customer_id, int
 }
 
 /* The first PREVIEW_BYTES of content, cut on a UTF-8 boundary, with an ellipsis when cut. */
-static const char *preview_of(const char *content, struct arena *a)
+const char *dom_msg_preview(const char *content, struct arena *a)
 {
     if (!content)
         return NULL;
@@ -59,7 +59,7 @@ int dom_msg_append(struct store *s, struct message *m, struct arena *a, struct e
         m->sent_at = time_now_us();
     if (!m->direction || (strcmp(m->direction, "inbound") && strcmp(m->direction, "outbound")))
         return err_set(e, ERR_INVALID, "direction", "direction must be inbound or outbound");
-    m->preview = preview_of(m->content, a);
+    m->preview = dom_msg_preview(m->content, a);
     return store_msg_insert(s, m, e);
 }
 

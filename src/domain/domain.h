@@ -69,6 +69,10 @@ int dom_conv_open(struct store *s, const char *channel, int64_t customer_id, int
  * message with its channel details and bumps the conversation's activity. */
 int dom_msg_append(struct store *s, struct message *m, struct arena *a, struct err *e);
 
+/* The list preview of a message: its first 120 bytes cut on a character, with an ellipsis
+ * when cut (arena memory, or content itself when short). */
+const char *dom_msg_preview(const char *content, struct arena *a);
+
 /* Records an event (type validated); message_id may be NULL, details JSON text or NULL. */
 int dom_event_record(struct store *s, const char *conv_id, const char *type,
                      const char *details, const char *message_id, int64_t at, struct err *e);

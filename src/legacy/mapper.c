@@ -257,7 +257,9 @@ int legacy_map_session(const struct legacy_session *s, bool customer_known, stru
     out->voice.audio_quality_score = -1;
     if (!m->content || !out->voice.transcript_segments || !out->voice.function_calls)
         return err_set(e, ERR_NOMEM, NULL, "out of memory mapping the transcript");
-    c->last_message_preview = NULL;
+    c->last_message_preview = dom_msg_preview(m->content, a);
+    m->preview = c->last_message_preview;
+    m->conv_counted = true;
 
     out->events = arena_alloc(a, sizeof *out->events * (size_t)(s->n_events ? s->n_events : 1));
     if (!out->events)

@@ -314,10 +314,9 @@ static int write_one(struct run *r, int i)
 {
     const struct legacy_mapped *m = &r->batch[i];
     struct store *s = r->s;
-    struct message msg = m->msg;
     int rc = store_conv_insert(s, &m->conv, &r->e);
-    if (rc == 0)
-        rc = dom_msg_append(s, &msg, r->tmp, &r->e);
+    if (rc == 0) /* the mapped conversation already counts its one message */
+        rc = store_msg_insert(s, &m->msg, &r->e);
     for (int k = 0; rc == 0 && k < m->n_events; k++)
         rc = store_event_insert(s, &m->events[k], &r->e);
     if (rc == 0)
@@ -528,6 +527,8 @@ int legacy_migrate(struct store *s, const struct legacy_opts *o)
     r.done_lo = 1;
     r.done_hi = 0;
     int rc = r.batch && r.batch_arena && r.tmp ? 0 : ERR_NOMEM;
+    if (rc == 0)
+        rc = store_bulk_mode(s, &r.e);
     if (rc == 0)
         rc = legacy_src_counts(src, &counts, &r.e);
     if (rc == 0) {

@@ -92,6 +92,8 @@ struct message {
     bool processed;
     const char *metadata; /* JSON object text or NULL */
     const char *preview;  /* insert only: the conversation's new last_message_preview */
+    bool conv_counted;    /* insert only: the conversation row already counts this message
+                           * (bulk import), so its activity is not updated */
     /* exactly one of these is set, matching channel */
     struct msg_voice *voice;
     struct msg_sms *sms;
@@ -205,6 +207,10 @@ int store_schema_version(struct store *s, int *current, int *latest, struct err 
 /* Connectivity probe for readiness checks. */
 int store_ping(struct store *s, struct err *e);
 
+/* Bulk mode for long imports on this thread's connection: no memory map (its pages would
+ * count against the importer's memory) and a bounded page cache. */
+int store_bulk_mode(struct store *s, struct err *e);
+
 /* Thread-local transactions. write=true takes the write lock up front. */
 int store_begin(struct store *s, bool write, struct err *e);
 int store_commit(struct store *s, struct err *e);
@@ -226,7 +232,7 @@ int store_appointments_for(struct store *s, int64_t customer_id, struct arena *a
                            struct appointment **out, int *n, struct err *e);
 int store_appointment_insert(struct store *s, struct appointment *ap, struct err *e);
 
-/* Conversations. Insert takes c->id as given. */
+/* Conversations. Insert takes c->id, message_count and last_message_preview as given. */
 int store_conv_insert(struct store *s, const struct conversation *c, struct err *e);
 int store_conv_update(struct store *s, const char *id, const struct conv_update *u,
                       struct err *e);

@@ -91,7 +91,7 @@ struct legacy_src *legacy_sqlite_open(const char *path, struct err *e)
         return NULL;
     }
     sqlite3_busy_timeout(s->db, 10000);
-    sqlite3_exec(s->db, "PRAGMA cache_size=-16384; PRAGMA temp_store=FILE;", NULL, NULL, NULL);
+    sqlite3_exec(s->db, "PRAGMA cache_size=-8192; PRAGMA temp_store=FILE; PRAGMA mmap_size=0;", NULL, NULL, NULL);
     /* A legacy database has all four tables; anything else is refused here. */
     sqlite3_stmt *st = NULL;
     int n = 0;

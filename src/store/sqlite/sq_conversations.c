@@ -25,7 +25,7 @@ int sq_conv_insert(struct store *s, const struct conversation *cv, struct err *e
         "INSERT INTO conversations(id, customer_id, channel, status, initiated_at, "
         "last_activity_at, completed_at, satisfaction_score, sentiment, outcome, subject, "
         "ai_summary, metadata, score_explanation, message_count, last_message_preview) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, NULL)",
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         e);
     if (!st)
         return e->code;
@@ -43,6 +43,8 @@ int sq_conv_insert(struct store *s, const struct conversation *cv, struct err *e
     sq_bind_text(st, 12, cv->ai_summary);
     sq_bind_text(st, 13, cv->metadata);
     sq_bind_text(st, 14, cv->score_explanation);
+    sqlite3_bind_int64(st, 15, cv->message_count);
+    sq_bind_text(st, 16, cv->last_message_preview);
     return sq_exec_stmt(c, st, e, "conversation insert");
 }
 
@@ -606,7 +608,7 @@ int sq_msg_insert(struct store *s, const struct message *m, struct err *e)
         sq_bind_ts(st, 15, x->clicked_at);
         rc = sq_exec_stmt(c, st, e, "email details insert");
     }
-    if (rc < 0)
+    if (rc < 0 || m->conv_counted)
         return rc;
     st = sq_prepare(c,
                     "UPDATE conversations SET message_count = message_count + 1, "

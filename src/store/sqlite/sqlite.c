@@ -305,6 +305,15 @@ static int sq_ping(struct store *s, struct err *e)
     return out;
 }
 
+static int sq_bulk_mode(struct store *s, struct err *e)
+{
+    struct sq_conn *c = sq_conn_get(s, e);
+    if (!c)
+        return e->code;
+    return sq_exec(c, "PRAGMA mmap_size=0; PRAGMA cache_size=-24576; "
+                      "PRAGMA wal_autocheckpoint=4000", e);
+}
+
 static int sq_begin(struct store *s, bool write, struct err *e)
 {
     struct sq_conn *c = sq_conn_get(s, e);
@@ -408,6 +417,7 @@ const struct store_ops sq_ops = {
     .migrate = sq_migrate,
     .schema_version = sq_schema_version,
     .ping = sq_ping,
+    .bulk_mode = sq_bulk_mode,
     .begin = sq_begin,
     .commit = sq_commit,
     .rollback = sq_rollback,

@@ -23,3 +23,7 @@ CREATE TABLE legacy_map (
     conversation_id   TEXT NOT NULL UNIQUE REFERENCES conversations(id) ON DELETE CASCADE,
     migrated_at       INTEGER NOT NULL
 );
+
+-- The active-conversation lookup walks conv_customer_activity (a customer has few
+-- conversations); this index only cost every insert.
+DROP INDEX conv_customer_channel_status;
