@@ -23,8 +23,10 @@ bool api_query_int(struct http_req *req, struct http_resp *resp, const char *nam
     }
     char *end;
     errno = 0;
-    long long n = strtoll(v, &end, 10);
-    if (errno || end == v || *end || n < lo || n > hi) {
+    const char *digits = v[0] == '-' ? v + 1 : v; /* no '+', spaces or other prefixes */
+    bool plain = *digits && strspn(digits, "0123456789") == strlen(digits);
+    long long n = plain ? strtoll(v, &end, 10) : 0;
+    if (!plain || errno || n < lo || n > hi) {
         api_error(resp, 422, NULL, name, "%s must be an integer from %lld to %lld", name,
                   (long long)lo, (long long)hi);
         return false;

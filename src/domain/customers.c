@@ -59,9 +59,20 @@ static const char *default_name(const char *phone, const char *email, struct are
     return arena_strndup(a, email, (size_t)(at - email));
 }
 
+/* The name without surrounding white space (arena copy), or NULL when nothing is left. */
+static const char *trimmed(const char *name, struct arena *a)
+{
+    while (isspace((unsigned char)*name))
+        name++;
+    size_t n = strlen(name);
+    while (n && isspace((unsigned char)name[n - 1]))
+        n--;
+    return n ? arena_strndup(a, name, n) : NULL;
+}
+
 static int check_name(const char *name, struct err *e)
 {
-    size_t n = strlen(name);
+    size_t n = name ? strlen(name) : 0;
     if (n == 0)
         return err_set(e, ERR_INVALID, "name", "name must not be empty");
     if (n > NAME_MAX_BYTES)
@@ -104,13 +115,7 @@ int dom_customer_create(struct store *s, const struct dom_customer_input *in, st
         return err_set(e, ERR_INVALID, in->has_email ? "email" : "phone",
                        "a customer needs a phone number or an email address");
     }
-    const char *name = in->has_name && in->name ? in->name : NULL;
-    if (name) {
-        while (isspace((unsigned char)*name))
-            name++;
-        if (!*name)
-            name = NULL;
-    }
+    const char *name = in->has_name && in->name ? trimmed(in->name, a) : NULL;
     if (name && (rc = check_name(name, e)) < 0)
         return rc;
     memset(out, 0, sizeof *out);
@@ -135,9 +140,9 @@ int dom_customer_patch(struct store *s, int64_t id, const struct dom_customer_in
     if (in->has_name) {
         if (!in->name)
             return err_set(e, ERR_INVALID, "name", "name cannot be null");
-        if ((rc = check_name(in->name, e)) < 0)
+        u.name = trimmed(in->name, a);
+        if ((rc = check_name(u.name, e)) < 0)
             return rc;
-        u.name = in->name;
     }
     u.phone = phone;
     u.email = email;

@@ -26,6 +26,8 @@
 #include "core/timeutil.h"
 #include "domain/domain.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -63,6 +65,15 @@ static bool ids_has(const struct ids *s, int64_t id) /* s sorted ascending */
     return lo < s->n && s->v[lo] == id;
 }
 
+#define N_SLOTS 3
+
+/* A batch of mapped sessions and the arena that holds them. */
+struct slot {
+    struct legacy_mapped *batch;
+    int n;
+    struct arena *arena;
+};
+
 struct run {
     struct store *s;
     const struct legacy_opts *o;
@@ -71,12 +82,24 @@ struct run {
     struct ids customers; /* legacy customer ids present in the target */
     int64_t cust_migrated, cust_skipped, cust_duplicates, cust_errors;
     int64_t appt_migrated, appt_skipped, appt_errors;
-    /* sessions phase */
-    int64_t total, migrated, skipped, errors, events;
+    struct arena *tmp;
+    /* sessions phase: the reader thread streams and maps into slots, the writer (the calling
+     * thread) commits them; the counters each side writes are its own */
+    struct slot slots[N_SLOTS];
+    pthread_mutex_t lock;
+    pthread_cond_t changed;
+    int ready[N_SLOTS], n_ready; /* filled slots, in order */
+    int free_slots[N_SLOTS], n_free;
+    bool reader_done, abort_run;
+    int reader_rc;
+    struct err reader_err;
+    struct legacy_src *src;
+    struct slot *filling;
+    int64_t queued;                                   /* reader: sessions sent to be written */
+    _Atomic int64_t total;                            /* reader */
+    int64_t skipped, map_errors;                      /* reader */
+    int64_t migrated, errors, events;                 /* writer */
     int64_t total_expected;
-    struct legacy_mapped *batch;
-    int n_batch;
-    struct arena *batch_arena, *tmp;
     int64_t done[DONE_WINDOW];
     int n_done;
     int64_t done_lo, done_hi;
@@ -84,7 +107,6 @@ struct run {
     uint64_t src_sum;
     int64_t src_events;
     int64_t t0, last_progress;
-    bool stopped_by_limit;
 };
 
 static void report_error(struct run *r, const char *what, const char *sid, int64_t id,
@@ -310,9 +332,8 @@ static int stream_appointments(struct legacy_src *src, void *cb, void *ctx, stru
 /* ---- sessions ----------------------------------------------------------------------------- */
 
 /* Writes one mapped session and its legacy_map row, in the caller's transaction. */
-static int write_one(struct run *r, int i)
+static int write_one(struct run *r, const struct legacy_mapped *m)
 {
-    const struct legacy_mapped *m = &r->batch[i];
     struct store *s = r->s;
     int rc = store_conv_insert(s, &m->conv, &r->e);
     if (rc == 0) /* the mapped conversation already counts its one message */
@@ -330,83 +351,102 @@ static void progress(struct run *r, bool final)
     if (!final && now - r->last_progress < (r->o->progress ? 200000 : 5000000))
         return;
     r->last_progress = now;
+    int64_t total = r->total;
     double secs = (double)(now - r->t0) / 1e6;
-    double rate = secs > 0 ? (double)r->total / secs : 0;
-    int64_t left = r->total_expected - r->total;
+    double rate = secs > 0 ? (double)total / secs : 0;
+    int64_t left = r->total_expected - total;
     double eta = rate > 0 && left > 0 ? (double)left / rate : 0;
     if (r->o->progress) {
         int width = 30;
-        double frac = r->total_expected ? (double)r->total / (double)r->total_expected : 1;
+        double frac = r->total_expected ? (double)total / (double)r->total_expected : 1;
         if (frac > 1)
             frac = 1;
         int fill = (int)(frac * width);
         fprintf(r->o->log, "\r[%.*s%*s] %3.0f%% %lld/%lld sessions %.0f/s ETA %.0fs   ", fill,
-                "##############################", width - fill, "", frac * 100,
-                (long long)r->total, (long long)r->total_expected, rate, eta);
+                "##############################", width - fill, "", frac * 100, (long long)total,
+                (long long)r->total_expected, rate, eta);
         if (final)
             fputc('\n', r->o->log);
     } else {
         fprintf(r->o->log,
-                "progress: %lld/%lld sessions (migrated %lld, skipped %lld, errors %lld) "
-                "%.0f/s ETA %.0fs\n",
-                (long long)r->total, (long long)r->total_expected, (long long)r->migrated,
-                (long long)r->skipped, (long long)r->errors, rate, eta);
+                "progress: %lld/%lld sessions (migrated %lld, errors %lld) %.0f/s ETA %.0fs\n",
+                (long long)total, (long long)r->total_expected, (long long)r->migrated,
+                (long long)r->errors, rate, eta);
     }
     fflush(r->o->log);
 }
 
-static int flush_batch(struct run *r)
+/* Commits one slot: one transaction for the batch, or, when it fails, one per session so a bad
+ * session is reported alone. Runs on the writer thread. */
+static int write_slot(struct run *r, struct slot *sl)
 {
-    if (r->n_batch == 0)
-        return 0;
-    int n = r->n_batch;
-    r->n_batch = 0;
+    int n = sl->n;
     int rc = 0;
     if (!r->o->dry_run) {
         rc = store_begin(r->s, true, &r->e);
         for (int i = 0; rc == 0 && i < n; i++)
-            rc = write_one(r, i);
+            rc = write_one(r, &sl->batch[i]);
         if (rc == 0)
             rc = store_commit(r->s, &r->e);
         else
             store_rollback(r->s);
-        if (rc < 0 && (rc == ERR_NOMEM || rc == ERR_IO)) {
-            arena_reset(r->batch_arena);
+        if (rc == ERR_NOMEM || rc == ERR_IO)
             return rc;
-        }
-        if (rc < 0) { /* retry alone: one bad session must not block the others */
+        if (rc < 0) {
             err_clear(&r->e);
             for (int i = 0; i < n; i++) {
                 int one = store_begin(r->s, true, &r->e);
                 if (one == 0)
-                    one = write_one(r, i);
+                    one = write_one(r, &sl->batch[i]);
                 if (one == 0)
                     one = store_commit(r->s, &r->e);
                 else
                     store_rollback(r->s);
                 if (one < 0) {
                     r->errors++;
-                    report_error(r, "session", r->batch[i].session_id, r->batch[i].legacy_id,
+                    report_error(r, "session", sl->batch[i].session_id, sl->batch[i].legacy_id,
                                  r->e.msg);
                     err_clear(&r->e);
-                    r->batch[i].n_events = -1; /* not migrated */
+                    sl->batch[i].n_events = -1; /* not migrated */
                 }
             }
             rc = 0;
         }
     }
     for (int i = 0; i < n; i++) {
-        if (r->batch[i].n_events < 0)
+        if (sl->batch[i].n_events < 0)
             continue;
         r->migrated++;
-        r->events += r->batch[i].n_events;
-        r->src_sum += r->batch[i].digest;
-        r->src_events += r->batch[i].n_events;
-        if (ids_push(&r->migrated_ids, r->batch[i].legacy_id) < 0)
+        r->events += sl->batch[i].n_events;
+        r->src_sum += sl->batch[i].digest;
+        r->src_events += sl->batch[i].n_events;
+        if (ids_push(&r->migrated_ids, sl->batch[i].legacy_id) < 0)
             return ERR_NOMEM;
     }
-    arena_reset(r->batch_arena);
     progress(r, false);
+    return rc;
+}
+
+/* Reader side: hands the filling slot to the writer and takes a free one (blocking). */
+static int hand_over(struct run *r)
+{
+    pthread_mutex_lock(&r->lock);
+    if (r->filling && r->filling->n > 0) {
+        r->ready[r->n_ready++] = (int)(r->filling - r->slots);
+        r->filling = NULL;
+        pthread_cond_broadcast(&r->changed);
+    }
+    while (!r->filling && !r->abort_run) {
+        if (r->n_free > 0) {
+            r->filling = &r->slots[r->free_slots[--r->n_free]];
+            r->filling->n = 0;
+            arena_reset(r->filling->arena);
+        } else {
+            pthread_cond_wait(&r->changed, &r->lock);
+        }
+    }
+    int rc = r->abort_run ? ERR_IO : 0;
+    pthread_mutex_unlock(&r->lock);
     return rc;
 }
 
@@ -415,8 +455,9 @@ static bool already_done(struct run *r, int64_t id)
     if (id < r->done_lo || id > r->done_hi) {
         r->done_lo = id;
         r->done_hi = id + DONE_WINDOW * 4;
+        struct err e;
         if (store_legacy_done(r->s, r->done_lo, r->done_hi, r->done, DONE_WINDOW, &r->n_done,
-                              &r->e) < 0)
+                              &e) < 0)
             r->n_done = 0;
         if (r->n_done == DONE_WINDOW) /* the window is full: shrink it to what we hold */
             r->done_hi = r->done[DONE_WINDOW - 1];
@@ -430,30 +471,94 @@ static bool already_done(struct run *r, int64_t id)
 static int on_session(void *vctx, const struct legacy_session *ls)
 {
     struct run *r = vctx;
-    if (r->o->limit && r->migrated + r->n_batch >= r->o->limit) {
-        r->stopped_by_limit = true;
-        return 1;
-    }
+    if (r->o->limit && r->queued >= r->o->limit)
+        return 1; /* enough for this run */
+    if (!r->filling && hand_over(r) < 0)
+        return ERR_IO;
     r->total++;
     if (already_done(r, ls->id)) {
         r->skipped++;
-        progress(r, false);
         return 0;
     }
-    struct legacy_mapped *m = &r->batch[r->n_batch];
+    struct slot *sl = r->filling;
+    struct legacy_mapped *m = &sl->batch[sl->n];
     bool known = !ls->customer_id || ids_has(&r->customers, ls->customer_id);
-    if (legacy_map_session(ls, known, r->batch_arena, m, &r->e) < 0) {
-        if (r->e.code == ERR_NOMEM)
+    if (legacy_map_session(ls, known, sl->arena, m, &r->reader_err) < 0) {
+        if (r->reader_err.code == ERR_NOMEM)
             return ERR_NOMEM;
-        r->errors++;
-        report_error(r, "session", ls->session_id, ls->id, r->e.msg);
-        err_clear(&r->e);
+        r->map_errors++;
+        report_error(r, "session", ls->session_id, ls->id, r->reader_err.msg);
+        err_clear(&r->reader_err);
         return 0;
     }
-    r->n_batch++;
-    if (r->n_batch == r->o->batch)
-        return flush_batch(r);
+    sl->n++;
+    r->queued++;
+    if (sl->n == r->o->batch)
+        return hand_over(r);
     return 0;
+}
+
+static void *reader_main(void *arg)
+{
+    struct run *r = arg;
+    struct legacy_session_filter f = {.after_id = 0,
+                                      .session_ids = r->o->session_ids,
+                                      .n_session_ids = r->o->n_session_ids};
+    int rc = legacy_src_sessions(r->src, &f, on_session, r, &r->reader_err);
+    if (rc == 1)
+        rc = 0;
+    pthread_mutex_lock(&r->lock);
+    if (r->filling && r->filling->n > 0)
+        r->ready[r->n_ready++] = (int)(r->filling - r->slots);
+    r->filling = NULL;
+    r->reader_rc = rc;
+    r->reader_done = true;
+    pthread_cond_broadcast(&r->changed);
+    pthread_mutex_unlock(&r->lock);
+    return NULL;
+}
+
+/* Writer side: commits slots as the reader fills them, until the reader is done. */
+static int sessions_phase(struct run *r)
+{
+    for (int i = 0; i < N_SLOTS; i++) {
+        r->slots[i].batch = calloc((size_t)r->o->batch, sizeof *r->slots[i].batch);
+        r->slots[i].arena = arena_new(1 << 20, (size_t)1 << 30);
+        if (!r->slots[i].batch || !r->slots[i].arena)
+            return err_set(&r->e, ERR_NOMEM, NULL, "out of memory for batches");
+        r->free_slots[r->n_free++] = i;
+    }
+    pthread_t reader;
+    if (pthread_create(&reader, NULL, reader_main, r) != 0)
+        return err_set(&r->e, ERR_NOMEM, NULL, "cannot start the reader thread");
+    int rc = 0;
+    for (;;) {
+        pthread_mutex_lock(&r->lock);
+        while (r->n_ready == 0 && !r->reader_done)
+            pthread_cond_wait(&r->changed, &r->lock);
+        if (r->n_ready == 0 && r->reader_done) {
+            pthread_mutex_unlock(&r->lock);
+            break;
+        }
+        int idx = r->ready[0];
+        memmove(r->ready, r->ready + 1, sizeof r->ready[0] * (size_t)--r->n_ready);
+        pthread_mutex_unlock(&r->lock);
+        rc = write_slot(r, &r->slots[idx]);
+        pthread_mutex_lock(&r->lock);
+        r->free_slots[r->n_free++] = idx;
+        if (rc < 0)
+            r->abort_run = true;
+        pthread_cond_broadcast(&r->changed);
+        pthread_mutex_unlock(&r->lock);
+        if (rc < 0)
+            break;
+    }
+    pthread_join(reader, NULL);
+    if (rc == 0 && r->reader_rc < 0) {
+        rc = r->reader_rc;
+        r->e = r->reader_err;
+    }
+    return rc;
 }
 
 /* ---- verification ------------------------------------------------------------------------- */
@@ -520,13 +625,14 @@ int legacy_migrate(struct store *s, const struct legacy_opts *o)
     }
     int status = 1;
     struct legacy_counts counts;
-    r.batch = calloc((size_t)o->batch, sizeof *r.batch);
-    r.batch_arena = arena_new(1 << 20, (size_t)1 << 30);
+    r.src = src;
+    pthread_mutex_init(&r.lock, NULL);
+    pthread_cond_init(&r.changed, NULL);
     r.tmp = arena_new(1 << 16, 0);
     r.t0 = r.last_progress = time_mono_us();
     r.done_lo = 1;
     r.done_hi = 0;
-    int rc = r.batch && r.batch_arena && r.tmp ? 0 : ERR_NOMEM;
+    int rc = r.tmp ? 0 : ERR_NOMEM;
     if (rc == 0)
         rc = store_bulk_mode(s, &r.e);
     if (rc == 0)
@@ -551,22 +657,14 @@ int legacy_migrate(struct store *s, const struct legacy_opts *o)
                 (long long)r.cust_migrated, (long long)r.cust_skipped,
                 (long long)r.cust_duplicates, (long long)r.cust_errors,
                 (long long)r.appt_migrated, (long long)r.appt_skipped, (long long)r.appt_errors);
-    if (rc == 0) {
-        struct legacy_session_filter f = {.after_id = 0,
-                                          .session_ids = o->session_ids,
-                                          .n_session_ids = o->n_session_ids};
-        rc = legacy_src_sessions(src, &f, on_session, &r, &r.e);
-        if (rc == 1)
-            rc = 0;
-        if (rc == 0)
-            rc = flush_batch(&r);
-    }
+    if (rc == 0)
+        rc = sessions_phase(&r);
     progress(&r, true);
     double secs = (double)(time_mono_us() - r.t0) / 1e6;
     if (rc < 0) {
         fprintf(o->log, "legacy-migrate: stopped: %s\n", r.e.msg[0] ? r.e.msg : err_name(rc));
     }
-    int64_t errors = r.errors + r.cust_errors + r.appt_errors;
+    int64_t errors = r.errors + r.map_errors + r.cust_errors + r.appt_errors;
     bool verified = o->dry_run || rc < 0 ? false : verify(&r);
     if (o->json)
         fprintf(o->out,
@@ -586,10 +684,14 @@ int legacy_migrate(struct store *s, const struct legacy_opts *o)
     if (rc == 0 && errors == 0 && (o->dry_run || verified))
         status = 0;
     legacy_src_close(src);
-    free(r.batch);
+    for (int i = 0; i < N_SLOTS; i++) {
+        free(r.slots[i].batch);
+        arena_free(r.slots[i].arena);
+    }
+    pthread_mutex_destroy(&r.lock);
+    pthread_cond_destroy(&r.changed);
     free(r.customers.v);
     free(r.migrated_ids.v);
-    arena_free(r.batch_arena);
     arena_free(r.tmp);
     return status;
 }
