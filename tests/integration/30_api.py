@@ -1,9 +1,11 @@
 """30_api.py - the admin API: list filters and their validation, path ids, conversation detail
 shapes over the demo data, customers CRUD, roles, the cross-channel timeline with cursors, and
 scoring when a conversation is completed."""
+import sys
 import urllib.parse
 
-import harness
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+import harness  # noqa: E402
 
 TS = harness.TS_RE
 UUID = harness.UUID_RE
@@ -476,6 +478,28 @@ def run(h):
         r = srv.req("PATCH", "/api/admin/customers/%s" % cid, token=staff,
                     json_body={"name": "\u00e9" * 100})
         h.ok("name of exactly 200 bytes is accepted", r.status == 200, repr(r))
+        r = srv.req("PATCH", "/api/admin/customers/%s" % cid, token=staff,
+                    json_body={"name": ""})
+        h.error_shape("PATCH empty name: 422 naming name", r, 422, field="name")
+        r = srv.req("PATCH", "/api/admin/customers/%s" % cid, token=staff,
+                    json_body={"name": "   "})
+        h.error_shape("PATCH whitespace-only name: 422 naming name (as empty; create treats "
+                      "it as absent)", r, 422, field="name")
+        r = srv.req("POST", "/api/admin/customers", token=staff,
+                    json_body={"name": "  Padded Name  ", "email": "padded.name@example.com"})
+        got = (r.try_json() or {}).get("name")
+        h.ok("POST name with spaces around it is stored trimmed on both sides or verbatim "
+             "(not half-trimmed)", r.status == 201 and got in ("Padded Name",
+                                                               "  Padded Name  "),
+             "status %d, stored name %r" % (r.status, got))
+        srv.req("PATCH", "/api/admin/customers/%s" % cid, token=staff,
+                json_body={"phone": "+14155550142"})
+        r = srv.req("PATCH", "/api/admin/customers/%s" % cid, token=staff,
+                    json_body={"phone": "(415) 555-0142", "email": "ADA.Lovelace@example.com"})
+        p = r.try_json() or {}
+        h.ok("PATCH a customer's phone/email to its own (other spelling): 200, not 409",
+             r.status == 200 and p.get("phone") == "+14155550142" and
+             p.get("email") == "ada.lovelace@example.com", repr(r))
         for body, field in (({}, None), ({"name": "No Contact"}, None),
                             ({"phone": "not a phone"}, "phone"), ({"email": "nope"}, "email"),
                             ({"email": "a@b@c.com"}, "email"), ({"name": 5, "phone":
@@ -594,6 +618,39 @@ def run(h):
             h.error_shape("timeline %s: 422 naming %s" % (q, field), r, 422, field=field)
         r, j = get("/api/admin/customers/%s/timeline" % cust_id + qs(limit=200))
         h.ok("timeline limit=200 is accepted", r.status == 200, repr(r)[:200])
+        # ties: the three conversations with the same last_activity_at (set in the database;
+        # the server must not cache) are still walked once each, by id descending
+        srv.sql("UPDATE conversations SET last_activity_at = (SELECT max(last_activity_at) "
+                "FROM conversations WHERE customer_id = ?) WHERE customer_id = ?",
+                (cust_id, cust_id))
+        walked, before = [], None
+        for _ in range(6):
+            q = {"limit": 1}
+            if before:
+                q["before"] = before
+            r, j = get("/api/admin/customers/%s/timeline" % cust_id + qs(**q))
+            if r.status != 200:
+                break
+            walked.extend(t["id"] for t in j["timeline"])
+            before = j["next_cursor"]
+            if not before:
+                break
+        h.ok("timeline cursor walk over equal last_activity_at: each once, ids descending",
+             walked == sorted(convs, reverse=True), "walked %r" % walked)
+        walked, cursor = [], None
+        for _ in range(6):
+            q = {"customer_id": cust_id, "page_size": 1}
+            if cursor:
+                q["cursor"] = cursor
+            r, j = get("/api/admin/communications" + qs(**q))
+            if r.status != 200:
+                break
+            walked.extend(c["id"] for c in j["conversations"])
+            cursor = j["next_cursor"]
+            if not cursor:
+                break
+        h.ok("list cursor walk over equal last_activity_at: each once, ids descending",
+             walked == sorted(convs, reverse=True), "walked %r" % walked)
 
     with h.section("completing scores the conversation"):
         cid0 = convs[0] if convs else None

@@ -1,11 +1,13 @@
 """40_sms.py - the inbound Twilio SMS webhook: signatures, TwiML, deduplication under
 concurrency, validation, size limits, opt-out keywords, durability across kill -9, and the idle
 window that closes a thread and opens a new one."""
+import sys
 import threading
 import time
 import urllib.parse
 
-import harness
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+import harness  # noqa: E402
 
 SPA = "+13105550100"
 TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
@@ -233,6 +235,10 @@ def run(h):
         h.ok("a 1,600-character body (multi-byte, spaces, markup, newlines) is stored verbatim",
              r.status == 200 and got == text, "status %d, stored %d chars, equal=%r" %
              (r.status, len(got or ""), got == text))
+        pv = tl[0].get("last_message_preview") if tl else None
+        h.ok("its preview is a prefix cut on a character boundary, with an ellipsis",
+             isinstance(pv, str) and pv.endswith("\u2026") and text.startswith(pv[:-1]) and
+             0 < len(pv[:-1].encode()) <= 120, "preview %r" % pv)
 
         sid, phone = harness.new_sid(), "+14155554002"
         pairs = harness.sms_params(sid, phone, "x" * 70000)

@@ -507,7 +507,8 @@ class Harness:
         j = r.try_json()
         problems = []
         if r.status != status:
-            problems.append("status %d, want %d" % (r.status, status))
+            return self.ok(name, False, "status %d, want %d (body %r)" % (
+                r.status, status, r.body[:300]))
         if not isinstance(j, dict):
             problems.append("body is not a JSON object: %r" % r.body[:200])
         else:

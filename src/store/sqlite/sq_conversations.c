@@ -176,7 +176,9 @@ static void build_where(const struct conv_filter *f, const char *fts, char *sql,
         ADD("c.initiated_at <= :until");
     if (f->q) {
         if (fts)
-            ADD("(c.id IN (SELECT conversation_id FROM search_fts WHERE search_fts MATCH :fts) "
+            ADD("(c.id IN (SELECT m.conversation_id FROM communication_messages m WHERE m.rowid "
+                "IN (SELECT rowid FROM message_fts WHERE message_fts MATCH :fts)) "
+                "OR c.id IN (SELECT conversation_id FROM subject_fts WHERE subject_fts MATCH :fts) "
                 "OR c.customer_id IN (SELECT rowid FROM customer_fts WHERE customer_fts MATCH "
                 ":fts))");
         else
