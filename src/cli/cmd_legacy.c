@@ -117,6 +117,17 @@ static int run(int argc, char **argv, bool migrate)
         o.n_session_ids = k;
     }
     o.progress = isatty(STDERR_FILENO) && !o.json;
+    /* a missing or non-legacy source is refused before the target is opened (or created) */
+    struct err se;
+    err_clear(&se);
+    struct legacy_src *probe = legacy_src_open(o.from, &se);
+    if (!probe) {
+        fprintf(stderr, "switchboard %s: %s\n", cmd, se.msg);
+        free(ids);
+        free(ids_text);
+        return EXIT_USAGE;
+    }
+    legacy_src_close(probe);
     /* the schema is brought up to date even for a dry run, which then writes no data */
     struct store *s = cli_open_store(migrate);
     if (s && !migrate) {

@@ -12,6 +12,7 @@
 #include "channels/provider.h"
 #include "core/config.h"
 #include "core/log.h"
+#include "domain/domain.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -77,6 +78,11 @@ int cmd_serve(int argc, char **argv)
         threads = 4;
 
     provider_init((int)(threads / 2 > 0 ? threads / 2 : 1));
+    if (dom_group_commit_start(s) < 0) {
+        fprintf(stderr, "switchboard serve: cannot start the database writer\n");
+        store_close(s);
+        return EXIT_RUNTIME;
+    }
     struct app app = {.store = s, .public_url = cfg.public_url};
     api_register_routes();
     char public_url[300];
@@ -117,6 +123,7 @@ int cmd_serve(int argc, char **argv)
     log_info("serve", "received %s: finishing requests in flight (up to %lds)",
              sig == SIGTERM ? "SIGTERM" : "SIGINT", cfg.grace_seconds);
     http_server_stop(srv, (unsigned)cfg.grace_seconds);
+    dom_group_commit_stop();
     store_close(s);
     provider_cleanup();
     log_info("serve", "stopped");

@@ -102,6 +102,16 @@ static int normalise(const struct dom_customer_input *in, struct arena *a, const
     return 0;
 }
 
+struct create_ctx {
+    struct customer *c;
+};
+
+static int insert_customer(struct store *s, void *vctx, struct err *e)
+{
+    struct create_ctx *x = vctx;
+    return store_customer_insert(s, x->c, e);
+}
+
 int dom_customer_create(struct store *s, const struct dom_customer_input *in, struct arena *a,
                         struct customer *out, struct err *e)
 {
@@ -123,10 +133,35 @@ int dom_customer_create(struct store *s, const struct dom_customer_input *in, st
     out->phone = phone;
     out->email = email;
     out->is_new_client = true;
-    rc = store_customer_insert(s, out, e);
+    struct create_ctx x = {out};
+    rc = dom_tx(s, insert_customer, &x, e);
     if (rc == ERR_CONFLICT && e && !e->field)
         e->field = phone ? "phone" : "email";
     return rc;
+}
+
+struct patch_ctx {
+    int64_t id;
+    const struct customer_update *u;
+    struct arena *a;
+    struct customer *out;
+};
+
+static int patch_customer(struct store *s, void *vctx, struct err *e)
+{
+    struct patch_ctx *x = vctx;
+    const struct customer_update *u = x->u;
+    struct customer cur;
+    int rc = store_customer_get(s, x->id, x->a, &cur, e);
+    if (rc < 0)
+        return rc;
+    if ((u->clear_phone ? NULL : (u->phone ? u->phone : cur.phone)) == NULL &&
+        (u->clear_email ? NULL : (u->email ? u->email : cur.email)) == NULL)
+        return err_set(e, ERR_INVALID, u->clear_phone ? "phone" : "email",
+                       "a customer needs a phone number or an email address");
+    if ((rc = store_customer_update(s, x->id, u, e)) < 0)
+        return rc;
+    return store_customer_get(s, x->id, x->a, x->out, e);
 }
 
 int dom_customer_patch(struct store *s, int64_t id, const struct dom_customer_input *in,
@@ -148,23 +183,8 @@ int dom_customer_patch(struct store *s, int64_t id, const struct dom_customer_in
     u.email = email;
     u.clear_phone = in->has_phone && (in->phone_null || (in->phone && !*in->phone));
     u.clear_email = in->has_email && (in->email_null || (in->email && !*in->email));
-    if ((rc = store_begin(s, true, e)) < 0)
-        return rc;
-    struct customer cur;
-    rc = store_customer_get(s, id, a, &cur, e);
-    if (rc == 0 && (u.clear_phone ? NULL : (u.phone ? u.phone : cur.phone)) == NULL &&
-        (u.clear_email ? NULL : (u.email ? u.email : cur.email)) == NULL)
-        rc = err_set(e, ERR_INVALID, u.clear_phone ? "phone" : "email",
-                     "a customer needs a phone number or an email address");
-    if (rc == 0)
-        rc = store_customer_update(s, id, &u, e);
-    if (rc == 0)
-        rc = store_customer_get(s, id, a, out, e);
-    if (rc == 0)
-        rc = store_commit(s, e);
-    else
-        store_rollback(s);
-    return rc;
+    struct patch_ctx x = {id, &u, a, out};
+    return dom_tx(s, patch_customer, &x, e);
 }
 
 static int for_key(struct store *s, const char *phone, const char *email, const char *name,

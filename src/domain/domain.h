@@ -194,6 +194,12 @@ void dom_idem_release(struct store *s, const char *key);
 int dom_tx(struct store *s, int (*fn)(struct store *s, void *ctx, struct err *e), void *ctx,
            struct err *e);
 
+/* Starts the group committer for s: from then on dom_tx calls from any thread are queued and
+ * committed in batches by one writer thread (see tx.c). For the server; the CLI runs units of
+ * work on its own thread. Stop it before closing the store. */
+int dom_group_commit_start(struct store *s);
+void dom_group_commit_stop(void);
+
 /* ---- API tokens ---------------------------------------------------------------------------- */
 
 /* Creates a token for role; writes the secret (shown once) into secret[64]. */

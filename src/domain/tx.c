@@ -1,22 +1,68 @@
 /*
- * tx.c - running a unit of work in one write transaction, retried while the database is busy.
+ * tx.c - running units of work in write transactions: retried while the database is busy, and,
+ * in the server, group-committed by one writer thread.
  *
- * Layer: domain. SQLite answers SQLITE_BUSY (ERR_AGAIN) when another connection holds the write
- * lock past the busy timeout; PostgreSQL reports serialization failures the same way. The work
- * is rolled back and run again with a growing, jittered pause, so a valid request is answered
- * even under contention.
+ * Layer: domain. Every write the domain does goes through dom_tx(fn, ctx): fn runs inside a
+ * transaction and must be safe to run again.
+ *
+ * Direct mode (the CLI): dom_tx begins a write transaction on the calling thread, runs fn,
+ * commits; SQLITE_BUSY or a serialization failure (ERR_AGAIN) rolls back and retries with a
+ * growing, jittered pause.
+ *
+ * Group commit (the server, after dom_group_commit_start): callers queue their unit of work and
+ * wait; one writer thread takes everything queued, runs it in one transaction with a savepoint
+ * around each unit (a failing unit is undone alone and reports its own error), commits once,
+ * and wakes the callers. Writers in one process then never wait on each other's locks or sleep
+ * in the busy handler, and a commit is paid once per batch instead of once per request; each
+ * caller still returns only after its work is committed.
  */
 #include "domain/domain.h"
 
 #include "core/ids.h"
 #include "core/log.h"
 
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #define MAX_ATTEMPTS 20
+#define MAX_BATCH 256
 
-int dom_tx(struct store *s, int (*fn)(struct store *s, void *ctx, struct err *e), void *ctx,
-           struct err *e)
+struct job {
+    int (*fn)(struct store *s, void *ctx, struct err *e);
+    void *ctx;
+    struct err *e;
+    int rc;
+    bool done;
+    struct job *next;
+};
+
+struct committer {
+    struct store *s;
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t work, finished;
+    struct job *head, *tail;
+    bool stop;
+};
+
+static struct committer *group;
+static _Thread_local bool on_writer;
+
+static void backoff(long *pause_us)
+{
+    unsigned char r = 0;
+    random_bytes(&r, 1);
+    long us = *pause_us + (*pause_us * r) / 512;
+    struct timespec ts = {us / 1000000, (us % 1000000) * 1000};
+    nanosleep(&ts, NULL);
+    if (*pause_us < 500000)
+        *pause_us *= 2;
+}
+
+static int direct(struct store *s, int (*fn)(struct store *s, void *ctx, struct err *e),
+                  void *ctx, struct err *e)
 {
     int rc = 0;
     long pause_us = 2000;
@@ -31,14 +77,150 @@ int dom_tx(struct store *s, int (*fn)(struct store *s, void *ctx, struct err *e)
         }
         if (rc != ERR_AGAIN)
             return rc;
-        unsigned char r = 0;
-        random_bytes(&r, 1);
-        long us = pause_us + (pause_us * r) / 512;
-        struct timespec ts = {us / 1000000, (us % 1000000) * 1000};
-        nanosleep(&ts, NULL);
-        if (pause_us < 500000)
-            pause_us *= 2;
+        backoff(&pause_us);
         log_debug("domain", "database busy, retrying (attempt %d)", attempt + 2);
     }
     return rc;
+}
+
+/* Runs one batch in one transaction; a unit's failure is undone at its savepoint. Returns the
+ * transaction's own result (0, or the error of BEGIN/COMMIT). */
+static int run_batch(struct store *s, struct job *jobs)
+{
+    struct err e;
+    err_clear(&e);
+    int rc = store_begin(s, true, &e);
+    if (rc < 0)
+        return rc;
+    for (struct job *j = jobs; j; j = j->next) {
+        err_clear(j->e);
+        j->rc = store_begin(s, true, j->e);
+        if (j->rc < 0)
+            continue;
+        j->rc = j->fn(s, j->ctx, j->e);
+        if (j->rc == 0)
+            j->rc = store_commit(s, j->e);
+        else
+            store_rollback(s);
+    }
+    rc = store_commit(s, &e);
+    if (rc < 0)
+        for (struct job *j = jobs; j; j = j->next)
+            err_set(j->e, rc, NULL, "commit failed: %s", e.msg);
+    return rc;
+}
+
+static void *writer_main(void *arg)
+{
+    struct committer *c = arg;
+    on_writer = true;
+    for (;;) {
+        pthread_mutex_lock(&c->lock);
+        while (!c->head && !c->stop)
+            pthread_cond_wait(&c->work, &c->lock);
+        if (!c->head && c->stop) {
+            pthread_mutex_unlock(&c->lock);
+            break;
+        }
+        struct job *batch = c->head, *last = batch;
+        int n = 1;
+        while (last->next && n < MAX_BATCH) {
+            last = last->next;
+            n++;
+        }
+        c->head = last->next;
+        if (!c->head)
+            c->tail = NULL;
+        last->next = NULL;
+        pthread_mutex_unlock(&c->lock);
+
+        int rc = 0;
+        long pause_us = 2000;
+        for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+            rc = run_batch(c->s, batch);
+            if (rc != ERR_AGAIN) /* another process holds the lock: run the batch again */
+                break;
+            backoff(&pause_us);
+        }
+        pthread_mutex_lock(&c->lock);
+        for (struct job *j = batch; j; j = j->next) {
+            if (rc < 0)
+                j->rc = rc;
+            j->done = true;
+        }
+        pthread_cond_broadcast(&c->finished);
+        pthread_mutex_unlock(&c->lock);
+    }
+    return NULL;
+}
+
+int dom_group_commit_start(struct store *s)
+{
+    struct committer *c = calloc(1, sizeof *c);
+    if (!c)
+        return ERR_NOMEM;
+    c->s = s;
+    pthread_mutex_init(&c->lock, NULL);
+    pthread_cond_init(&c->work, NULL);
+    pthread_cond_init(&c->finished, NULL);
+    if (pthread_create(&c->thread, NULL, writer_main, c) != 0) {
+        free(c);
+        return ERR_NOMEM;
+    }
+    group = c;
+    return 0;
+}
+
+void dom_group_commit_stop(void)
+{
+    struct committer *c = group;
+    if (!c)
+        return;
+    pthread_mutex_lock(&c->lock);
+    c->stop = true;
+    pthread_cond_signal(&c->work);
+    pthread_mutex_unlock(&c->lock);
+    pthread_join(c->thread, NULL);
+    group = NULL;
+    pthread_mutex_destroy(&c->lock);
+    pthread_cond_destroy(&c->work);
+    pthread_cond_destroy(&c->finished);
+    free(c);
+}
+
+/* A unit of work inside the writer's batch: a savepoint of its own. */
+static int nested(struct store *s, int (*fn)(struct store *s, void *ctx, struct err *e),
+                  void *ctx, struct err *e)
+{
+    int rc = store_begin(s, true, e);
+    if (rc < 0)
+        return rc;
+    rc = fn(s, ctx, e);
+    if (rc == 0)
+        return store_commit(s, e);
+    store_rollback(s);
+    return rc;
+}
+
+int dom_tx(struct store *s, int (*fn)(struct store *s, void *ctx, struct err *e), void *ctx,
+           struct err *e)
+{
+    struct committer *c = group;
+    if (on_writer)
+        return nested(s, fn, ctx, e);
+    if (!c || c->s != s) /* the CLI: run here */
+        return direct(s, fn, ctx, e);
+    struct err local;
+    struct job j = {.fn = fn, .ctx = ctx, .e = e ? e : &local};
+    pthread_mutex_lock(&c->lock);
+    if (c->tail)
+        c->tail->next = &j;
+    else
+        c->head = &j;
+    c->tail = &j;
+    pthread_cond_signal(&c->work);
+    while (!j.done)
+        pthread_cond_wait(&c->finished, &c->lock);
+    pthread_mutex_unlock(&c->lock);
+    return j.rc;
 }

@@ -94,6 +94,7 @@ struct run {
     int reader_rc;
     struct err reader_err;
     struct legacy_src *src;
+    bool *seen_ids; /* per --session-ids entry: found in the source */
     struct slot *filling;
     int64_t queued;                                   /* reader: sessions sent to be written */
     _Atomic int64_t total;                            /* reader */
@@ -165,6 +166,7 @@ static int on_customer(void *vctx, const struct legacy_customer *lc)
     if (!ci.created_at)
         ci.created_at = time_now_us();
     char e164[PHONE_E164_MAX];
+    bool has_legacy_phone = false, has_legacy_email = false;
     struct buf md;
     buf_init(&md, 128, 8192);
     buf_lit(&md, "{\"source\":\"legacy\"");
@@ -173,10 +175,12 @@ static int on_customer(void *vctx, const struct legacy_customer *lc)
         if (strcmp(e164, lc->phone) != 0) {
             buf_lit(&md, ",\"legacy_phone\":");
             json_str(&md, lc->phone);
+            has_legacy_phone = true;
         }
     } else if (lc->phone) {
         buf_lit(&md, ",\"legacy_phone\":");
         json_str(&md, lc->phone);
+        has_legacy_phone = true;
         buf_lit(&md, ",\"note_phone\":\"not a valid phone number\"");
         fprintf(r->o->log, "note: customer %lld: phone '%s' is not a valid number; kept in "
                            "metadata\n", (long long)lc->id, lc->phone);
@@ -186,15 +190,12 @@ static int on_customer(void *vctx, const struct legacy_customer *lc)
         if (!ci.email || strcmp(ci.email, lc->email) != 0) {
             buf_lit(&md, ",\"legacy_email\":");
             json_str(&md, lc->email);
+            has_legacy_email = true;
         }
     }
     buf_addc(&md, '}');
     ci.metadata = arena_strdup(r->tmp, md.data);
     buf_release(&md);
-    if (r->o->dry_run) {
-        r->cust_migrated++;
-        return ids_push(&r->customers, lc->id);
-    }
     if ((rc = open_tx(r, &x->in_tx)) < 0)
         return rc;
     /* a near-duplicate loses the value the other customer holds, and is reported */
@@ -218,9 +219,11 @@ static int on_customer(void *vctx, const struct legacy_customer *lc)
             struct buf b2;
             buf_init(&b2, 256, 8192);
             buf_add(&b2, ci.metadata, strlen(ci.metadata) - 1); /* reopen the object */
-            buf_printf(&b2, ",\"near_duplicate_of\":%lld,\"legacy_%s\":", (long long)other_id,
-                       field);
-            json_str(&b2, is_phone ? lc->phone : lc->email);
+            buf_printf(&b2, ",\"near_duplicate_of\":%lld", (long long)other_id);
+            if (!(is_phone ? has_legacy_phone : has_legacy_email)) {
+                buf_printf(&b2, ",\"legacy_%s\":", field);
+                json_str(&b2, is_phone ? lc->phone : lc->email);
+            }
             buf_addc(&b2, '}');
             if (buf_ok(&b2))
                 ci.metadata = arena_strdup(r->tmp, b2.data);
@@ -286,10 +289,6 @@ static int on_appointment(void *vctx, const struct legacy_appointment *la)
         report_error(r, "appointment", id, la->id, "appointment_datetime is not a timestamp");
         return 0;
     }
-    if (r->o->dry_run) {
-        r->appt_migrated++;
-        return 0;
-    }
     if ((rc = open_tx(r, &x->in_tx)) < 0)
         return rc;
     rc = store_appointment_import(r->s, &ai, &r->e);
@@ -306,6 +305,8 @@ static int on_appointment(void *vctx, const struct legacy_appointment *la)
 }
 
 /* Runs a streaming phase, committing every 2,000 rows. */
+/* Runs a streaming phase in one transaction. (A dry run wraps both phases in an outer
+ * transaction that it rolls back, so it meets the same conflicts a real run would.) */
 static int phase(struct run *r, int (*stream)(struct legacy_src *, void *, void *, struct err *),
                  struct legacy_src *src, void *cb)
 {
@@ -371,7 +372,7 @@ static void progress(struct run *r, bool final)
         fprintf(r->o->log,
                 "progress: %lld/%lld sessions (migrated %lld, errors %lld) %.0f/s ETA %.0fs\n",
                 (long long)total, (long long)r->total_expected, (long long)r->migrated,
-                (long long)r->errors, rate, eta);
+                (long long)(r->errors + r->map_errors), rate, eta);
     }
     fflush(r->o->log);
 }
@@ -476,6 +477,9 @@ static int on_session(void *vctx, const struct legacy_session *ls)
     if (!r->filling && hand_over(r) < 0)
         return ERR_IO;
     r->total++;
+    for (int i = 0; r->seen_ids && i < r->o->n_session_ids; i++)
+        if (ls->session_id && strcmp(ls->session_id, r->o->session_ids[i]) == 0)
+            r->seen_ids[i] = true;
     if (already_done(r, ls->id)) {
         r->skipped++;
         return 0;
@@ -643,13 +647,18 @@ int legacy_migrate(struct store *s, const struct legacy_opts *o)
                 (long long)counts.sessions, (long long)counts.events,
                 o->dry_run ? " (dry run: nothing will be written)" : "");
         r.total_expected = o->session_ids ? o->n_session_ids : counts.sessions;
-        rc = phase(&r, stream_customers, src, on_customer);
+        if (o->dry_run)
+            rc = store_begin(s, true, &r.e);
+        if (rc == 0)
+            rc = phase(&r, stream_customers, src, on_customer);
     }
     if (rc == 0) {
         if (r.customers.n)
             qsort(r.customers.v, r.customers.n, sizeof *r.customers.v, cmp_i64);
         rc = phase(&r, stream_appointments, src, on_appointment);
     }
+    if (o->dry_run) /* everything the two phases wrote is undone */
+        store_rollback(s);
     if (rc == 0)
         fprintf(o->log,
                 "customers: %lld migrated, %lld already present, %lld near-duplicates kept apart, "
@@ -657,8 +666,16 @@ int legacy_migrate(struct store *s, const struct legacy_opts *o)
                 (long long)r.cust_migrated, (long long)r.cust_skipped,
                 (long long)r.cust_duplicates, (long long)r.cust_errors,
                 (long long)r.appt_migrated, (long long)r.appt_skipped, (long long)r.appt_errors);
+    if (rc == 0 && o->session_ids && !(r.seen_ids = calloc((size_t)o->n_session_ids, 1)))
+        rc = ERR_NOMEM;
     if (rc == 0)
         rc = sessions_phase(&r);
+    for (int i = 0; rc == 0 && r.seen_ids && i < o->n_session_ids; i++) {
+        if (r.seen_ids[i] || (o->limit && r.queued >= o->limit))
+            continue;
+        r.map_errors++;
+        report_error(&r, "session", o->session_ids[i], 0, "not found in the legacy database");
+    }
     progress(&r, true);
     double secs = (double)(time_mono_us() - r.t0) / 1e6;
     if (rc < 0) {
@@ -692,6 +709,7 @@ int legacy_migrate(struct store *s, const struct legacy_opts *o)
     pthread_cond_destroy(&r.changed);
     free(r.customers.v);
     free(r.migrated_ids.v);
+    free(r.seen_ids);
     arena_free(r.tmp);
     return status;
 }

@@ -142,6 +142,33 @@ def stderr_error_for(run, sid):
     return None
 
 
+def stable_copy(src, dst):
+    """Copies a binary that a concurrent `make` may be rewriting: waits until it has not changed
+    for a second, copies it, and checks the copy runs (`version`). Returns dst."""
+    last = None
+    for _attempt in range(30):
+        try:
+            st = os.stat(src)
+        except OSError:
+            time.sleep(1)
+            continue
+        if time.time() - st.st_mtime < 1.0:
+            time.sleep(1)
+            continue
+        shutil.copyfile(src, dst)
+        os.chmod(dst, 0o755)
+        try:
+            p = subprocess.run([dst, "version"], capture_output=True, timeout=30,
+                               env=harness.base_env())
+            if p.returncode == 0 and os.stat(src).st_mtime == st.st_mtime:
+                return dst
+            last = "exit %d" % p.returncode
+        except OSError as e:
+            last = str(e)
+        time.sleep(1)
+    raise RuntimeError("could not take a working copy of %s (%s)" % (src, last))
+
+
 def gen_available():
     return os.path.isfile(GEN) and os.access(GEN, os.X_OK)
 
@@ -711,8 +738,8 @@ def check_kill9(h, work, seed):
     d = os.path.join(work, "kill")
     os.makedirs(d)
     # a private copy: a concurrent `make` may replace build/switchboard while we run
-    binary = os.path.join(d, "switchboard")
-    shutil.copy2(RELEASE if os.path.exists(RELEASE) else h.binary, binary)
+    binary = stable_copy(RELEASE if os.path.exists(RELEASE) else h.binary,
+                         os.path.join(d, "switchboard"))
     if os.path.exists(RELEASE):
         print("kill: using a copy of %s (the release build) for speed" % RELEASE, flush=True)
     if not os.path.exists(RELEASE):
@@ -1034,9 +1061,7 @@ def run(h):
     try:
         # private copies of the binaries: a `make` running meanwhile (another shell, another
         # session) must not swap them, and a schema, in the middle of the file
-        copy = os.path.join(work, "switchboard-under-test")
-        shutil.copy2(h.binary, copy)
-        h.binary = copy
+        h.binary = stable_copy(h.binary, os.path.join(work, "switchboard-under-test"))
         for title, fn in (("corrupt rows", lambda: check_crafted(h, work)),
                           ("bad sources", lambda: check_bad_sources(h, work)),
                           ("flags", lambda: check_flags(h, work)),

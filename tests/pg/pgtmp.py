@@ -112,6 +112,8 @@ def _psql_path(bindir):
 def unavailable_reason():
     """None when a throwaway server can be started here, else why not (a sentence)."""
     bindir = find_bindir()
+    if not bindir and os.environ.get("PGTMP_BINDIR"):
+        return "PGTMP_BINDIR=%s has no initdb, pg_ctl and postgres" % os.environ["PGTMP_BINDIR"]
     if not bindir:
         return ("PostgreSQL is not installed (no initdb/pg_ctl under /usr/lib/postgresql/*/bin; "
                 "Debian: apt-get install postgresql-15)")

@@ -314,16 +314,21 @@ static int sq_bulk_mode(struct store *s, struct err *e)
                       "PRAGMA wal_autocheckpoint=4000", e);
 }
 
+/* Transactions nest: the outermost begin is BEGIN (IMMEDIATE for writers), inner ones are
+ * savepoints, so an inner unit of work can fail and be undone alone. */
 static int sq_begin(struct store *s, bool write, struct err *e)
 {
     struct sq_conn *c = sq_conn_get(s, e);
     if (!c)
         return e->code;
-    if (c->tx_depth++ > 0)
-        return 0;
-    int rc = sq_exec(c, write ? "BEGIN IMMEDIATE" : "BEGIN", e);
-    if (rc < 0)
-        c->tx_depth = 0;
+    char sql[32];
+    if (c->tx_depth == 0)
+        snprintf(sql, sizeof sql, "%s", write ? "BEGIN IMMEDIATE" : "BEGIN");
+    else
+        snprintf(sql, sizeof sql, "SAVEPOINT sp%d", c->tx_depth);
+    int rc = sq_exec(c, sql, e);
+    if (rc == 0)
+        c->tx_depth++;
     return rc;
 }
 
@@ -334,8 +339,12 @@ static int sq_commit(struct store *s, struct err *e)
         return e->code;
     if (c->tx_depth == 0)
         return err_set(e, ERR_BACKEND, NULL, "commit without a transaction");
-    if (--c->tx_depth > 0)
-        return 0;
+    c->tx_depth--;
+    if (c->tx_depth > 0) {
+        char sql[32];
+        snprintf(sql, sizeof sql, "RELEASE sp%d", c->tx_depth);
+        return sq_exec(c, sql, e);
+    }
     int rc = sq_exec(c, "COMMIT", e);
     if (rc < 0) {
         struct err ignored;
@@ -349,10 +358,15 @@ static void sq_rollback(struct store *s)
     struct sq_conn *c = sq_conn_get(s, NULL);
     if (!c || c->tx_depth == 0)
         return;
-    c->tx_depth = 0;
+    c->tx_depth--;
     struct err ignored;
-    if (!sqlite3_get_autocommit(c->db))
+    if (c->tx_depth > 0) {
+        char sql[64];
+        snprintf(sql, sizeof sql, "ROLLBACK TO sp%d; RELEASE sp%d", c->tx_depth, c->tx_depth);
+        sq_exec(c, sql, &ignored);
+    } else if (!sqlite3_get_autocommit(c->db)) {
         sq_exec(c, "ROLLBACK", &ignored);
+    }
 }
 
 /* Defined in sq_data.c. */
