@@ -606,7 +606,7 @@ static bool verify(struct run *r)
     int64_t want = (int64_t)ids->n;
     bool ok = v.sessions == want && v.messages == want && v.details == want &&
               v.events == r->src_events && v.sum == r->src_sum;
-    fprintf(r->o->out,
+    fprintf(r->o->json ? r->o->log : r->o->out, /* --json keeps stdout one JSON object */
             "verify: sessions %lld/%lld conversations, messages %lld/%lld, details %lld/%lld, "
             "events %lld/%lld, checksum %016llx/%016llx: %s\n",
             (long long)want, (long long)v.sessions, (long long)want, (long long)v.messages,
