@@ -13,6 +13,7 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "domain/domain.h"
+#include "legacy/legacy.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -83,6 +84,13 @@ int cmd_serve(int argc, char **argv)
         store_close(s);
         return EXIT_RUNTIME;
     }
+    if (strcmp(cfg.legacy_write, "dual") == 0 &&
+        legacy_dual_start(s, cfg.db, cfg.legacy_db, &e) < 0) {
+        fprintf(stderr, "switchboard serve: dual write: %s\n", e.msg);
+        dom_group_commit_stop();
+        store_close(s);
+        return EXIT_RUNTIME;
+    }
     struct app app = {.store = s, .public_url = cfg.public_url};
     api_register_routes();
     char public_url[300];
@@ -123,6 +131,7 @@ int cmd_serve(int argc, char **argv)
     log_info("serve", "received %s: finishing requests in flight (up to %lds)",
              sig == SIGTERM ? "SIGTERM" : "SIGINT", cfg.grace_seconds);
     http_server_stop(srv, (unsigned)cfg.grace_seconds);
+    legacy_dual_stop();
     dom_group_commit_stop();
     store_close(s);
     provider_cleanup();

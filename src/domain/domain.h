@@ -95,6 +95,19 @@ int dom_conv_score(struct store *s, const char *id, bool keep_outcome, struct ar
 int dom_conv_complete(struct store *s, const char *id, int64_t at, struct arena *a,
                       struct conversation *out, struct err *e);
 
+/* ---- voice calls ---------------------------------------------------------------------------- */
+
+/* Called inside the transaction that finalises a voice call, after it is completed and scored
+ * (dual write to the legacy schema hooks in here). A failure rolls the finalisation back. */
+typedef int (*dom_voice_final_hook)(struct store *s, const char *conv_id, struct arena *a,
+                                    void *ctx, struct err *e);
+void dom_set_voice_final_hook(dom_voice_final_hook fn, void *ctx);
+
+/* Finalises a voice call exactly once: completes it at `at` (0 = now), scores it and runs the
+ * final hook, in one transaction. A call that is no longer active is left alone (*done false). */
+int dom_voice_finalize(struct store *s, const char *conv_id, int64_t at, struct arena *a,
+                       bool *done, struct err *e);
+
 /* ---- SMS ------------------------------------------------------------------------------------ */
 
 struct dom_sms_in {

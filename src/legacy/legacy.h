@@ -93,4 +93,20 @@ int legacy_migrate(struct store *s, const struct legacy_opts *o);
  * (0 when both agree, 1 on any mismatch or failure, 2 usage). */
 int legacy_verify(struct store *s, const struct legacy_opts *o);
 
+/* ---- dual write (dualwrite.c) -------------------------------------------------------------- */
+
+/* The legacy word for an outcome (appointment_scheduled -> booked, ...); NULL when none. */
+const char *legacy_outcome_word(const char *outcome);
+
+/* Turns dual write on for the server: registers the voice-final hook and, when the legacy
+ * tables are in another database, starts the outbox worker. db_url is the server's own
+ * database (to tell whether both are one). */
+int legacy_dual_start(struct store *s, const char *db_url, const char *legacy_url,
+                      struct err *e);
+void legacy_dual_stop(void);
+
+/* One delivery pass over the due outbox (the worker runs this; tests call it directly). */
+int legacy_outbox_drain(struct store *s, const char *url, int *delivered, int *failed,
+                        struct err *e);
+
 #endif

@@ -30,6 +30,11 @@ struct expect {
     int n_events;
     uint64_t digest;
     bool seen;
+    /* the legacy values themselves, for calls that were dual-written from this side */
+    bool has_score;
+    double raw_score;
+    int64_t raw_duration, raw_customer;
+    char raw_outcome[32];
 };
 
 struct vrun {
@@ -136,6 +141,29 @@ static int on_target(void *ctx, const struct legacy_target_row *t)
     }
     x->seen = true;
     v->compared++;
+    if (t->dual_write) { /* written from this side: compare in the legacy vocabulary */
+        v->src_sum -= x->digest;
+        v->src_events -= x->n_events;
+        const char *sid = x->session_id;
+        const char *word = legacy_outcome_word(t->outcome);
+        int score = x->has_score ? (int)floor(x->raw_score + 0.5) : 0;
+        if (t->customer_id != x->raw_customer)
+            mismatch(v, "session %s (dual write): customer %lld, legacy %lld", sid,
+                     (long long)t->customer_id, (long long)x->raw_customer);
+        if (t->satisfaction_score != score)
+            mismatch(v, "session %s (dual write): score %d, legacy %.2f", sid,
+                     t->satisfaction_score, x->raw_score);
+        if (x->raw_duration >= 0 && fabs(t->duration_seconds - (double)x->raw_duration) > 1)
+            mismatch(v, "session %s (dual write): duration %.1f, legacy %lld", sid,
+                     t->duration_seconds, (long long)x->raw_duration);
+        if (!word || strcmp(word, x->raw_outcome) != 0)
+            mismatch(v, "session %s (dual write): outcome %s, legacy %s", sid,
+                     t->outcome ? t->outcome : "null", x->raw_outcome);
+        if (t->n_events != x->n_events)
+            mismatch(v, "session %s (dual write): %lld events, legacy %d", sid,
+                     (long long)t->n_events, x->n_events);
+        return 0;
+    }
     uint64_t d = legacy_digest_stored(t);
     v->dst_sum += d;
     v->dst_events += t->n_events;
@@ -206,6 +234,11 @@ static int on_session(void *ctx, const struct legacy_session *s)
     x->status = m.conv.status;
     x->n_events = m.n_events;
     x->digest = m.digest;
+    x->has_score = s->has_score;
+    x->raw_score = s->satisfaction_score;
+    x->raw_duration = s->duration_seconds;
+    x->raw_customer = s->customer_id;
+    snprintf(x->raw_outcome, sizeof x->raw_outcome, "%s", s->outcome ? s->outcome : "");
     v->src_sum += m.digest;
     v->src_events += m.n_events;
     return v->n_chunk == CHUNK ? compare_chunk(v) : 0;

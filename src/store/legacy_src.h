@@ -71,6 +71,15 @@ struct legacy_session_filter {
 struct legacy_src *legacy_src_open(const char *url, struct err *e);
 void legacy_src_close(struct legacy_src *src);
 
+/* Opens url for writing finished calls into it (dual write); the same errors as above. */
+struct legacy_src *legacy_src_open_writer(const char *url, struct err *e);
+
+/* Writes one finished call and its events in one transaction; *legacy_id gets the new
+ * call_sessions id. */
+struct legacy_call_out;
+int legacy_src_write_call(struct legacy_src *src, const struct legacy_call_out *c,
+                          int64_t *legacy_id, struct err *e);
+
 int legacy_src_counts(struct legacy_src *src, struct legacy_counts *out, struct err *e);
 
 /* Streams rows in id order; a nonzero return from the callback stops the stream and is

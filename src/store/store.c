@@ -265,3 +265,35 @@ int store_count_customers(struct store *s, int64_t *customers, int64_t *appointm
 {
     FWD(count_customers, customers, appointments, e);
 }
+int store_legacy_map_dual(struct store *s, int64_t legacy_id, const char *session_id, const char *conv_id, struct err *e)
+{
+    FWD(legacy_map_dual, legacy_id, session_id, conv_id, e);
+}
+int store_legacy_call_write(struct store *s, const struct legacy_call_out *c, int64_t *legacy_id, struct err *e)
+{
+    FWD(legacy_call_write, c, legacy_id, e);
+}
+int store_has_legacy_tables(struct store *s, bool *yes, struct err *e)
+{
+    FWD(has_legacy_tables, yes, e);
+}
+int store_outbox_add(struct store *s, const char *conv_id, const char *payload, int64_t now, struct err *e)
+{
+    FWD(outbox_add, conv_id, payload, now, e);
+}
+int store_outbox_due(struct store *s, int64_t now, int limit, struct arena *a, struct outbox_item **items, int *n, struct err *e)
+{
+    FWD(outbox_due, now, limit, a, items, n, e);
+}
+int store_outbox_delivered(struct store *s, int64_t id, int64_t legacy_id, int64_t now, struct err *e)
+{
+    FWD(outbox_delivered, id, legacy_id, now, e);
+}
+int store_outbox_failed(struct store *s, int64_t id, int64_t next_at, const char *error, struct err *e)
+{
+    FWD(outbox_failed, id, next_at, error, e);
+}
+int store_outbox_pending(struct store *s, int64_t *n, int64_t *oldest, struct err *e)
+{
+    FWD(outbox_pending, n, oldest, e);
+}

@@ -368,10 +368,53 @@ int store_legacy_done(struct store *s, int64_t lo, int64_t hi, int64_t *ids, int
                       struct err *e);
 int store_legacy_map_insert(struct store *s, int64_t legacy_id, const char *session_id,
                             const char *conv_id, struct err *e);
+/* The same for a call dual-written to the legacy side (origin 'dual_write'). */
+int store_legacy_map_dual(struct store *s, int64_t legacy_id, const char *session_id,
+                          const char *conv_id, struct err *e);
+
+/* ---- dual write ---------------------------------------------------------------------------- */
+
+/* A finished call in the legacy vocabulary, ready for call_sessions/call_events. */
+struct legacy_call_out {
+    const char *session_id, *phone_number, *started_at, *ended_at; /* legacy text times */
+    int64_t customer_id; /* 0 = NULL */
+    int64_t duration_seconds;
+    const char *transcript, *recording_url, *sentiment, *outcome, *escalation_reason;
+    bool has_score;
+    double satisfaction_score;
+    int64_t customer_interruptions, ai_clarifications_needed, function_calls_made;
+    bool escalated;
+    int n_events;
+    const char **event_types, **event_times, **event_data;
+};
+
+/* Writes the call into call_sessions/call_events of this same database (the legacy tables
+ * live beside ours), in the caller's transaction; *legacy_id gets the new call_sessions id. */
+int store_legacy_call_write(struct store *s, const struct legacy_call_out *c, int64_t *legacy_id,
+                            struct err *e);
+/* Whether this database also holds the legacy tables. */
+int store_has_legacy_tables(struct store *s, bool *yes, struct err *e);
+
+struct outbox_item {
+    int64_t id;
+    const char *conversation_id, *payload;
+    int64_t attempts;
+};
+int store_outbox_add(struct store *s, const char *conv_id, const char *payload, int64_t now,
+                     struct err *e);
+int store_outbox_due(struct store *s, int64_t now, int limit, struct arena *a,
+                     struct outbox_item **items, int *n, struct err *e);
+int store_outbox_delivered(struct store *s, int64_t id, int64_t legacy_id, int64_t now,
+                           struct err *e);
+int store_outbox_failed(struct store *s, int64_t id, int64_t next_at, const char *error,
+                        struct err *e);
+/* Calls waiting for delivery, and the oldest one's creation time (0 when none). */
+int store_outbox_pending(struct store *s, int64_t *n, int64_t *oldest, struct err *e);
 
 /* One migrated conversation as stored, for verification. Strings live during the callback. */
 struct legacy_target_row {
     int64_t legacy_id;
+    bool dual_write; /* written by dual write (not migrated from the legacy side) */
     const char *legacy_session_id, *conversation_id;
     int64_t customer_id;
     const char *status, *sentiment, *outcome, *subject, *metadata;

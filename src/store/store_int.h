@@ -87,6 +87,14 @@ struct store_ops {
     int (*legacy_scan)(struct store *s, int64_t after, int64_t upto, int (*cb)(void *ctx, const struct legacy_target_row *r), void *ctx, struct err *e);
     int (*legacy_counts)(struct store *s, int64_t *sessions, int64_t *messages, int64_t *details, int64_t *events, struct err *e);
     int (*count_customers)(struct store *s, int64_t *customers, int64_t *appointments, struct err *e);
+    int (*legacy_map_dual)(struct store *s, int64_t legacy_id, const char *session_id, const char *conv_id, struct err *e);
+    int (*legacy_call_write)(struct store *s, const struct legacy_call_out *c, int64_t *legacy_id, struct err *e);
+    int (*has_legacy_tables)(struct store *s, bool *yes, struct err *e);
+    int (*outbox_add)(struct store *s, const char *conv_id, const char *payload, int64_t now, struct err *e);
+    int (*outbox_due)(struct store *s, int64_t now, int limit, struct arena *a, struct outbox_item **items, int *n, struct err *e);
+    int (*outbox_delivered)(struct store *s, int64_t id, int64_t legacy_id, int64_t now, struct err *e);
+    int (*outbox_failed)(struct store *s, int64_t id, int64_t next_at, const char *error, struct err *e);
+    int (*outbox_pending)(struct store *s, int64_t *n, int64_t *oldest, struct err *e);
     int (*count_conversations)(struct store *s, int64_t *n, struct err *e);
 };
 

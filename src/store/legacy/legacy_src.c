@@ -13,7 +13,7 @@
 
 #include <string.h>
 
-struct legacy_src *legacy_src_open(const char *url, struct err *e)
+static struct legacy_src *open_mode(const char *url, bool writable, struct err *e)
 {
     if (!url || !*url) {
         err_set(e, ERR_INVALID, "from", "no legacy database given (--from sqlite:PATH or "
@@ -21,11 +21,70 @@ struct legacy_src *legacy_src_open(const char *url, struct err *e)
         return NULL;
     }
     if (strncmp(url, "postgres://", 11) == 0 || strncmp(url, "postgresql://", 13) == 0)
-        return legacy_pg_open(url, e);
+        return legacy_pg_open(url, writable, e);
     const char *path = strncmp(url, "sqlite:", 7) == 0 ? url + 7 : url;
     if (strncmp(path, "//", 2) == 0)
         path += 2;
-    return legacy_sqlite_open(path, e);
+    return legacy_sqlite_open(path, writable, e);
+}
+
+struct legacy_src *legacy_src_open(const char *url, struct err *e)
+{
+    return open_mode(url, false, e);
+}
+
+struct legacy_src *legacy_src_open_writer(const char *url, struct err *e)
+{
+    return open_mode(url, true, e);
+}
+
+void legacy_call_params(const struct legacy_call_out *c, const char *p[16], char nums[7][32])
+{
+    snprintf(nums[0], 32, "%lld", (long long)c->customer_id);
+    snprintf(nums[1], 32, "%lld", (long long)c->duration_seconds);
+    snprintf(nums[2], 32, "%.2f", c->satisfaction_score);
+    snprintf(nums[3], 32, "%lld", (long long)c->customer_interruptions);
+    snprintf(nums[4], 32, "%lld", (long long)c->ai_clarifications_needed);
+    snprintf(nums[5], 32, "%lld", (long long)c->function_calls_made);
+    snprintf(nums[6], 32, "%s", c->escalated ? "1" : "0");
+    p[0] = c->customer_id ? nums[0] : NULL;
+    p[1] = c->session_id;
+    p[2] = c->phone_number;
+    p[3] = c->started_at;
+    p[4] = c->ended_at;
+    p[5] = c->ended_at ? nums[1] : NULL;
+    p[6] = c->transcript;
+    p[7] = c->recording_url;
+    p[8] = c->has_score ? nums[2] : NULL;
+    p[9] = c->sentiment;
+    p[10] = c->outcome;
+    p[11] = nums[3];
+    p[12] = nums[4];
+    p[13] = nums[5];
+    p[14] = nums[6];
+    p[15] = c->escalation_reason;
+}
+
+int legacy_src_write_call(struct legacy_src *src, const struct legacy_call_out *c,
+                          int64_t *legacy_id, struct err *e)
+{
+    const char *p[16];
+    char nums[7][32];
+    legacy_call_params(c, p, nums);
+    int rc = src->ops->exec(src, "BEGIN", NULL, 0, NULL, e);
+    if (rc == 0)
+        rc = src->ops->exec(src, LEGACY_INSERT_SESSION_SQL, p, 16, legacy_id, e);
+    char id[32];
+    snprintf(id, sizeof id, "%lld", (long long)*legacy_id);
+    for (int i = 0; rc == 0 && i < c->n_events; i++) {
+        const char *ep[4] = {id, c->event_types[i], c->event_times[i], c->event_data[i]};
+        rc = src->ops->exec(src, LEGACY_INSERT_EVENT_SQL, ep, 4, NULL, e);
+    }
+    if (rc == 0)
+        return src->ops->exec(src, "COMMIT", NULL, 0, NULL, e);
+    struct err ignored;
+    src->ops->exec(src, "ROLLBACK", NULL, 0, NULL, &ignored);
+    return rc;
 }
 
 void legacy_src_close(struct legacy_src *src)

@@ -7,6 +7,7 @@
 #define SB_LEGACY_SRC_INT_H
 
 #include "store/legacy_src.h"
+#include "store/store.h"
 
 /* A backend runs ordered queries and hands back text columns. Queries use $1, $2, ... in
  * order of appearance (both SQLite and PostgreSQL accept that form). */
@@ -20,14 +21,18 @@ struct legacy_src_ops {
     /* Column i of the current row as text (NULL for SQL NULL); valid until the next step. */
     const char *(*col)(void *cursor, int i);
     void (*finish)(void *cursor);
+    /* Runs one statement (writers only); when it returns a row, *first gets its first column
+     * as an integer. */
+    int (*exec)(struct legacy_src *src, const char *sql, const char *const *params, int n_params,
+                int64_t *first, struct err *e);
 };
 
 struct legacy_src {
     const struct legacy_src_ops *ops;
 };
 
-struct legacy_src *legacy_sqlite_open(const char *path, struct err *e);
-struct legacy_src *legacy_pg_open(const char *conninfo, struct err *e);
+struct legacy_src *legacy_sqlite_open(const char *path, bool writable, struct err *e);
+struct legacy_src *legacy_pg_open(const char *conninfo, bool writable, struct err *e);
 
 /* The column lists both backends select, in the order the row readers expect. */
 #define LEGACY_CUSTOMER_COLS                                                                   \
@@ -42,6 +47,22 @@ struct legacy_src *legacy_pg_open(const char *conninfo, struct err *e);
     "recording_url, sentiment, outcome, escalation_reason, duration_seconds, "                 \
     "satisfaction_score, customer_interruptions, ai_clarifications_needed, "                   \
     "function_calls_made, escalated"
+/* Inserting a finished call (dual write); $1..$17 / $1..$4 in the order of the columns. */
+#define LEGACY_INSERT_SESSION_SQL                                                              \
+    "INSERT INTO call_sessions(customer_id, session_id, phone_number, started_at, ended_at, "  \
+    "duration_seconds, transcript, recording_url, satisfaction_score, sentiment, outcome, "     \
+    "customer_interruptions, ai_clarifications_needed, function_calls_made, escalated, "      \
+    "escalation_reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, " \
+    "$15, $16) RETURNING id"
+#define LEGACY_INSERT_EVENT_SQL                                                                \
+    "INSERT INTO call_events(call_session_id, event_type, timestamp, data) "                  \
+    "VALUES ($1, $2, $3, $4)"
+
+/* The text parameters of a call for LEGACY_INSERT_SESSION_SQL (16 of them; numbers as text,
+ * NULL pointers for SQL NULL); buffers for the numbers come from nums[6][32]. */
+void legacy_call_params(const struct legacy_call_out *c, const char *params[16],
+                        char nums[7][32]);
+
 #define LEGACY_EVENT_COLS "call_session_id, id, event_type, timestamp, data"
 
 #endif

@@ -128,9 +128,24 @@ static void finish(void *cursor)
     free(c);
 }
 
-static const struct legacy_src_ops OPS = {close_src, query, step, col, finish};
+static int exec(struct legacy_src *src, const char *sql, const char *const *params, int n_params,
+                int64_t *first, struct err *e)
+{
+    struct pg_src *s = (struct pg_src *)src;
+    PGresult *r = PQexecParams(s->conn, sql, n_params, NULL, params, NULL, NULL, 0);
+    ExecStatusType st = PQresultStatus(r);
+    int rc = 0;
+    if (st == PGRES_TUPLES_OK && first && PQntuples(r) > 0)
+        *first = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+    else if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+        rc = fail(s, e, "writing the legacy database");
+    PQclear(r);
+    return rc;
+}
 
-struct legacy_src *legacy_pg_open(const char *conninfo, struct err *e)
+static const struct legacy_src_ops OPS = {close_src, query, step, col, finish, exec};
+
+struct legacy_src *legacy_pg_open(const char *conninfo, bool writable, struct err *e)
 {
     struct pg_src *s = calloc(1, sizeof *s);
     if (!s) {
@@ -146,7 +161,7 @@ struct legacy_src *legacy_pg_open(const char *conninfo, struct err *e)
         return NULL;
     }
     if (!exec_ok(s, "SET DateStyle = 'ISO'", e) || !exec_ok(s, "SET client_encoding = 'UTF8'", e) ||
-        !exec_ok(s, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", e)) {
+        (!writable && !exec_ok(s, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", e))) {
         close_src(&s->base);
         return NULL;
     }

@@ -74,9 +74,26 @@ static void finish(void *cursor)
     }
 }
 
-static const struct legacy_src_ops OPS = {close_src, query, step, col, finish};
+static int exec(struct legacy_src *src, const char *sql, const char *const *params, int n_params,
+                int64_t *first, struct err *e)
+{
+    struct sq_cursor *c = query(src, sql, params, n_params, e);
+    if (!c)
+        return e->code;
+    int rc = sqlite3_step(c->st);
+    if (rc == SQLITE_ROW && first)
+        *first = sqlite3_column_int64(c->st, 0);
+    int out = rc == SQLITE_ROW || rc == SQLITE_DONE
+                  ? 0
+                  : err_set(e, rc == SQLITE_BUSY ? ERR_AGAIN : ERR_BACKEND, NULL,
+                            "writing the legacy database: %s", sqlite3_errmsg(c->db));
+    finish(c);
+    return out;
+}
 
-struct legacy_src *legacy_sqlite_open(const char *path, struct err *e)
+static const struct legacy_src_ops OPS = {close_src, query, step, col, finish, exec};
+
+struct legacy_src *legacy_sqlite_open(const char *path, bool writable, struct err *e)
 {
     struct sq_src *s = calloc(1, sizeof *s);
     if (!s) {
@@ -84,7 +101,8 @@ struct legacy_src *legacy_sqlite_open(const char *path, struct err *e)
         return NULL;
     }
     s->base.ops = &OPS;
-    if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+    if (sqlite3_open_v2(path, &s->db, writable ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY,
+                        NULL) != SQLITE_OK) {
         err_set(e, ERR_IO, "from", "cannot open legacy database '%s': %s", path,
                 s->db ? sqlite3_errmsg(s->db) : "out of memory");
         close_src(&s->base);

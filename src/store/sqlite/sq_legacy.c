@@ -6,6 +6,8 @@
  */
 #include "store/sqlite/sq_int.h"
 
+#include "store/legacy/src_int.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -146,15 +148,30 @@ int sq_legacy_done(struct store *s, int64_t lo, int64_t hi, int64_t *ids, int ma
     return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : sq_fail(c, rc, e, "legacy map");
 }
 
+static int map_insert(struct store *s, int64_t legacy_id, const char *session_id,
+                      const char *conv_id, const char *origin, struct err *e);
+
 int sq_legacy_map_insert(struct store *s, int64_t legacy_id, const char *session_id,
                          const char *conv_id, struct err *e)
+{
+    return map_insert(s, legacy_id, session_id, conv_id, "migrated", e);
+}
+
+int sq_legacy_map_dual(struct store *s, int64_t legacy_id, const char *session_id,
+                       const char *conv_id, struct err *e)
+{
+    return map_insert(s, legacy_id, session_id, conv_id, "dual_write", e);
+}
+
+static int map_insert(struct store *s, int64_t legacy_id, const char *session_id,
+                      const char *conv_id, const char *origin, struct err *e)
 {
     struct sq_conn *c = sq_conn_get(s, e);
     if (!c)
         return e->code;
     sqlite3_stmt *st = sq_prepare(c,
                                   "INSERT INTO legacy_map(legacy_id, legacy_session_id, "
-                                  "conversation_id, migrated_at) VALUES (?, ?, ?, "
+                                  "conversation_id, origin, migrated_at) VALUES (?, ?, ?, ?, "
                                   "CAST(strftime('%s','now') AS INTEGER) * 1000000)",
                                   e);
     if (!st)
@@ -162,6 +179,7 @@ int sq_legacy_map_insert(struct store *s, int64_t legacy_id, const char *session
     sqlite3_bind_int64(st, 1, legacy_id);
     sq_bind_text(st, 2, session_id);
     sq_bind_text(st, 3, conv_id);
+    sq_bind_text(st, 4, origin);
     return sq_exec_stmt(c, st, e, "legacy map insert");
 }
 
@@ -179,7 +197,7 @@ int sq_legacy_scan(struct store *s, int64_t after, int64_t upto,
         "c.satisfaction_score, c.message_count, "
         "(SELECT count(*) FROM communication_events ev WHERE ev.conversation_id = c.id), "
         "v.interruption_count, v.duration_seconds, m.content, v.recording_url, "
-        "v.function_calls, v.transcript_segments "
+        "v.function_calls, v.transcript_segments, l.origin = 'dual_write' "
         "FROM legacy_map l JOIN conversations c ON c.id = l.conversation_id "
         "LEFT JOIN communication_messages m ON m.conversation_id = c.id "
         "LEFT JOIN voice_call_details v ON v.message_id = m.id "
@@ -215,6 +233,7 @@ int sq_legacy_scan(struct store *s, int64_t after, int64_t upto,
             .recording_url = (const char *)sqlite3_column_text(st, 18),
             .function_calls = (const char *)sqlite3_column_text(st, 19),
             .transcript_segments = (const char *)sqlite3_column_text(st, 20),
+            .dual_write = sqlite3_column_int(st, 21) != 0,
         };
         if ((stop = cb(ctx, &r)) != 0)
             break;
@@ -270,4 +289,155 @@ int sq_count_customers(struct store *s, int64_t *customers, int64_t *appointment
         return e->code;
     int rc = count_one(c, "SELECT count(*) FROM customers", customers, e);
     return rc == 0 ? count_one(c, "SELECT count(*) FROM appointments", appointments, e) : rc;
+}
+
+int sq_legacy_call_write(struct store *s, const struct legacy_call_out *call, int64_t *legacy_id,
+                         struct err *e)
+{
+    struct sq_conn *c = sq_conn_get(s, e);
+    if (!c)
+        return e->code;
+    const char *p[16];
+    char nums[7][32];
+    legacy_call_params(call, p, nums);
+    sqlite3_stmt *st = sq_prepare(c, LEGACY_INSERT_SESSION_SQL, e);
+    if (!st)
+        return e->code;
+    for (int i = 0; i < 16; i++)
+        sq_bind_text(st, i + 1, p[i]);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *legacy_id = sqlite3_column_int64(st, 0);
+    sq_done(st);
+    if (rc != SQLITE_ROW)
+        return sq_fail(c, rc, e, "legacy call insert");
+    st = sq_prepare(c, LEGACY_INSERT_EVENT_SQL, e);
+    if (!st)
+        return e->code;
+    for (int i = 0; i < call->n_events; i++) {
+        sqlite3_bind_int64(st, 1, *legacy_id);
+        sq_bind_text(st, 2, call->event_types[i]);
+        sq_bind_text(st, 3, call->event_times[i]);
+        sq_bind_text(st, 4, call->event_data[i]);
+        int r2 = sq_exec_stmt(c, st, e, "legacy event insert");
+        if (r2 < 0)
+            return r2;
+    }
+    return 0;
+}
+
+int sq_has_legacy_tables(struct store *s, bool *yes, struct err *e)
+{
+    struct sq_conn *c = sq_conn_get(s, e);
+    if (!c)
+        return e->code;
+    int64_t n = 0;
+    int rc = count_one(c,
+                       "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN "
+                       "('call_sessions', 'call_events')",
+                       &n, e);
+    *yes = n == 2;
+    return rc;
+}
+
+int sq_outbox_add(struct store *s, const char *conv_id, const char *payload, int64_t now,
+                  struct err *e)
+{
+    struct sq_conn *c = sq_conn_get(s, e);
+    if (!c)
+        return e->code;
+    sqlite3_stmt *st = sq_prepare(c,
+                                  "INSERT INTO legacy_outbox(conversation_id, payload, created_at, "
+                                  "next_attempt_at) VALUES (?, ?, ?, ?)",
+                                  e);
+    if (!st)
+        return e->code;
+    sq_bind_text(st, 1, conv_id);
+    sq_bind_text(st, 2, payload);
+    sqlite3_bind_int64(st, 3, now);
+    sqlite3_bind_int64(st, 4, now);
+    return sq_exec_stmt(c, st, e, "outbox insert");
+}
+
+int sq_outbox_due(struct store *s, int64_t now, int limit, struct arena *a,
+                  struct outbox_item **items, int *n, struct err *e)
+{
+    struct sq_conn *c = sq_conn_get(s, e);
+    if (!c)
+        return e->code;
+    sqlite3_stmt *st = sq_prepare(c,
+                                  "SELECT id, conversation_id, payload, attempts FROM legacy_outbox "
+                                  "WHERE delivered_at IS NULL AND next_attempt_at <= ? "
+                                  "ORDER BY next_attempt_at LIMIT ?",
+                                  e);
+    if (!st)
+        return e->code;
+    sqlite3_bind_int64(st, 1, now);
+    sqlite3_bind_int(st, 2, limit);
+    *n = 0;
+    *items = arena_calloc(a, sizeof **items * (size_t)(limit > 0 ? limit : 1));
+    if (!*items) {
+        sq_done(st);
+        return err_set(e, ERR_NOMEM, NULL, "out of memory");
+    }
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && *n < limit) {
+        struct outbox_item *it = &(*items)[(*n)++];
+        it->id = sqlite3_column_int64(st, 0);
+        it->conversation_id = sq_col_text(st, 1, a);
+        it->payload = sq_col_text(st, 2, a);
+        it->attempts = sqlite3_column_int64(st, 3);
+    }
+    sq_done(st);
+    return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : sq_fail(c, rc, e, "outbox");
+}
+
+int sq_outbox_delivered(struct store *s, int64_t id, int64_t legacy_id, int64_t now,
+                        struct err *e)
+{
+    struct sq_conn *c = sq_conn_get(s, e);
+    if (!c)
+        return e->code;
+    sqlite3_stmt *st = sq_prepare(c,
+                                  "UPDATE legacy_outbox SET delivered_at = ?, legacy_id = ?, "
+                                  "attempts = attempts + 1, last_error = NULL WHERE id = ?",
+                                  e);
+    if (!st)
+        return e->code;
+    sqlite3_bind_int64(st, 1, now);
+    sqlite3_bind_int64(st, 2, legacy_id);
+    sqlite3_bind_int64(st, 3, id);
+    return sq_exec_stmt(c, st, e, "outbox delivered");
+}
+
+int sq_outbox_failed(struct store *s, int64_t id, int64_t next_at, const char *error,
+                     struct err *e)
+{
+    struct sq_conn *c = sq_conn_get(s, e);
+    if (!c)
+        return e->code;
+    sqlite3_stmt *st = sq_prepare(c,
+                                  "UPDATE legacy_outbox SET attempts = attempts + 1, "
+                                  "next_attempt_at = ?, last_error = ? WHERE id = ?",
+                                  e);
+    if (!st)
+        return e->code;
+    sqlite3_bind_int64(st, 1, next_at);
+    sq_bind_text(st, 2, error);
+    sqlite3_bind_int64(st, 3, id);
+    return sq_exec_stmt(c, st, e, "outbox retry");
+}
+
+int sq_outbox_pending(struct store *s, int64_t *n, int64_t *oldest, struct err *e)
+{
+    struct sq_conn *c = sq_conn_get(s, e);
+    if (!c)
+        return e->code;
+    int rc = count_one(c, "SELECT count(*) FROM legacy_outbox WHERE delivered_at IS NULL", n, e);
+    if (rc == 0)
+        rc = count_one(c,
+                       "SELECT coalesce(min(created_at), 0) FROM legacy_outbox "
+                       "WHERE delivered_at IS NULL",
+                       oldest, e);
+    return rc;
 }

@@ -409,6 +409,14 @@ int sq_legacy_map_insert(struct store *s, int64_t legacy_id, const char *session
 int sq_legacy_scan(struct store *s, int64_t after, int64_t upto, int (*cb)(void *ctx, const struct legacy_target_row *r), void *ctx, struct err *e);
 int sq_legacy_counts(struct store *s, int64_t *sessions, int64_t *messages, int64_t *details, int64_t *events, struct err *e);
 int sq_count_customers(struct store *s, int64_t *customers, int64_t *appointments, struct err *e);
+int sq_legacy_map_dual(struct store *s, int64_t legacy_id, const char *session_id, const char *conv_id, struct err *e);
+int sq_legacy_call_write(struct store *s, const struct legacy_call_out *c, int64_t *legacy_id, struct err *e);
+int sq_has_legacy_tables(struct store *s, bool *yes, struct err *e);
+int sq_outbox_add(struct store *s, const char *conv_id, const char *payload, int64_t now, struct err *e);
+int sq_outbox_due(struct store *s, int64_t now, int limit, struct arena *a, struct outbox_item **items, int *n, struct err *e);
+int sq_outbox_delivered(struct store *s, int64_t id, int64_t legacy_id, int64_t now, struct err *e);
+int sq_outbox_failed(struct store *s, int64_t id, int64_t next_at, const char *error, struct err *e);
+int sq_outbox_pending(struct store *s, int64_t *n, int64_t *oldest, struct err *e);
 int sq_count_conversations(struct store *, int64_t *, struct err *);
 int sq_conv_scan(struct store *, const struct conv_scan *,
                  int (*)(void *, const struct conv_stat_row *), void *, struct err *);
@@ -465,6 +473,14 @@ const struct store_ops sq_ops = {
     .legacy_scan = sq_legacy_scan,
     .legacy_counts = sq_legacy_counts,
     .count_customers = sq_count_customers,
+    .legacy_map_dual = sq_legacy_map_dual,
+    .legacy_call_write = sq_legacy_call_write,
+    .has_legacy_tables = sq_has_legacy_tables,
+    .outbox_add = sq_outbox_add,
+    .outbox_due = sq_outbox_due,
+    .outbox_delivered = sq_outbox_delivered,
+    .outbox_failed = sq_outbox_failed,
+    .outbox_pending = sq_outbox_pending,
     .count_conversations = sq_count_conversations,
     .conv_scan = sq_conv_scan,
     .sms_find = sq_sms_find,
