@@ -260,6 +260,8 @@ int legacy_verify(struct store *s, const struct legacy_opts *o)
     int64_t tc = 0, ta = 0, tsess = 0, tmsg = 0, tdet = 0, tev = 0;
     int rc = v.chunk && v.a ? 0 : ERR_NOMEM;
     if (rc == 0)
+        rc = store_bulk_mode(s, &v.e); /* a long read: keep memory bounded */
+    if (rc == 0)
         rc = legacy_src_counts(src, &sc, &v.e);
     if (rc == 0)
         rc = legacy_src_customers(src, on_customer, &v, &v.e);
