@@ -247,7 +247,7 @@ def run(h):
         h.ok("phase 1: no sanitizer report in the load server's log",
              load.sanitizer_report() is None, load.sanitizer_report())
 
-    # ---- phase 2: restart on the same database; durability before any replay ----
+    # ---- restart on the same database: durability, checked before any replay ----
     with h.section("restart after SIGKILL"):
         t2 = time.time()
         replay.start()
@@ -270,7 +270,7 @@ def run(h):
         print("# restart: %d of %d sids stored before the replay" % (len(counts), N_MSGS),
               flush=True)
 
-    # ---- phase 3: replay everything ----
+    # ---- phase 2: replay everything, each twice ----
     with h.section("phase 2: replay"):
         reqs = signed_requests(msgs, replay.port)
         order = delivery_order(rng, N_MSGS, 0.25)
