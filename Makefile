@@ -4,6 +4,8 @@
 #   make run      install what is missing, build, migrate, load demo data, serve on :8080
 #   make test     install what is missing, build with ASan/UBSan, run every test
 #   make bench    the benchmarks in bench/ (long; not part of make test)
+#   make fuzz     fuzz each fuzz/ target with clang + libFuzzer, FUZZ_SECONDS (60) each
+#                 (FUZZ_TARGETS="form phone" for some); make test replays the corpora
 #
 # Libraries come from pkg-config; scripts/deps.sh installs the Debian packages that are missing.
 
@@ -34,7 +36,7 @@ ASAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-s
 UNIT_SRC := $(shell find tests/unit -name 'test_*.c' 2>/dev/null | sort)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(ASAN_DIR)/tests/%,$(UNIT_SRC))
 
-.PHONY: all deps run test test-unit check-config bench clean docs fmt asan
+.PHONY: all deps run test bench clean docs asan fuzz fuzz-replay
 
 all: build/switchboard
 
@@ -90,6 +92,19 @@ test: deps
 
 bench: deps build/switchboard
 	@bench/run.sh
+
+FUZZ_TARGETS ?= $(basename $(notdir $(filter-out fuzz/replay_main.c,$(wildcard fuzz/*.c))))
+FUZZ_SECONDS ?= 60
+
+# Fuzzing with clang + libFuzzer; each run merges what it found into fuzz/corpus/<target>.
+fuzz: $(GEN)
+	@for t in $(FUZZ_TARGETS); do \
+	    PKGS="$(PKGS)" scripts/fuzz-replay.sh --fuzz $$t $(FUZZ_SECONDS) || exit 1; \
+	done
+
+# The corpora replayed against the ASan build (scripts/test.sh does the same in make test).
+fuzz-replay: asan
+	@PKGS="$(PKGS)" CC="$(CC)" scripts/fuzz-replay.sh
 
 docs: build/switchboard
 	build/switchboard help config > docs/config.md

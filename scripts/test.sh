@@ -2,7 +2,8 @@
 # test.sh - every test of the project, against the sanitizer build; called by `make test`.
 #
 # 1. unit tests (one executable per file under build/asan/tests/)
-# 2. integration tests (tests/integration/*.py) against the real binary on loopback
+# 2. the fuzz corpora (fuzz/corpus/*) replayed against the sanitizer build (fuzz-replay.sh)
+#    and the integration tests (tests/integration/*.py) against the real binary on loopback
 # 3. the shared contract checks (../shared/checks/contract.py) for the areas in
 #    tests/contract.conf, when ../shared is present (a user's clone has none: skipped, and said)
 # The last line is "N passed, N failed, N skipped".
@@ -41,6 +42,13 @@ for t in $(find build/asan/tests -type f -perm -u+x 2>/dev/null | sort); do
   echo "  $(tail -1 "$out")  ($t)"
   tally "$out"
 done
+
+echo "== fuzz corpora (replayed)"
+out="$log/fuzz.txt"
+scripts/fuzz-replay.sh >"$out" 2>&1
+grep -E '^FAIL|runtime error|Sanitizer|fuzz check failed' "$out" | head -20
+echo "  $(tail -1 "$out")  (scripts/fuzz-replay.sh)"
+tally "$out"
 
 echo "== integration tests"
 for t in tests/integration/[0-9]*.py; do
