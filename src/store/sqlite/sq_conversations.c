@@ -268,16 +268,26 @@ int sq_conv_list(struct store *s, const struct conv_filter *f, struct arena *a,
     const char *fts = f->q ? sq_fts_query(f->q, a) : NULL;
     const char *key = sort_expr(f->sort);
     const char *dir = f->asc ? "ASC" : "DESC";
-    char sql[2048];
-    snprintf(sql, sizeof sql, "SELECT " SQ_CONV_COLS SQ_CONV_FROM);
-    build_where(f, fts, sql, sizeof sql);
-    size_t n = strlen(sql);
+    /* The rows of the page are chosen on the conversations table alone (its indexes cover the
+     * filters and the sort), then joined: a deep OFFSET then walks index entries, not joined
+     * rows. */
+    char inner[2048], sql[4096];
+    snprintf(inner, sizeof inner, "SELECT c.id FROM conversations c");
+    build_where(f, fts, inner, sizeof inner);
+    size_t n = strlen(inner);
     if (f->has_cursor)
-        n += (size_t)snprintf(sql + n, sizeof sql - n, "%s(%s, c.id) %s (:ckey, :cid)",
-                              strstr(sql, " WHERE ") ? " AND " : " WHERE ", key,
+        n += (size_t)snprintf(inner + n, sizeof inner - n, "%s(%s, c.id) %s (:ckey, :cid)",
+                              strstr(inner, " WHERE ") ? " AND " : " WHERE ", key,
                               f->asc ? ">" : "<");
-    snprintf(sql + n, sizeof sql - n, " ORDER BY %s %s, c.id %s LIMIT :limit OFFSET :offset", key,
-             dir, dir);
+    snprintf(inner + n, sizeof inner - n,
+             " ORDER BY %s %s, c.id %s LIMIT :limit OFFSET :offset", key, dir, dir);
+    if (!f->has_cursor && f->offset > 0)
+        snprintf(sql, sizeof sql,
+                 "SELECT " SQ_CONV_COLS SQ_CONV_FROM " WHERE c.id IN (%s) ORDER BY %s %s, c.id %s",
+                 inner, key, dir, dir);
+    else /* page 1 and cursor pages: one pass down the index is already the cheapest */
+        snprintf(sql, sizeof sql, "SELECT " SQ_CONV_COLS SQ_CONV_FROM "%s",
+                 inner + strlen("SELECT c.id FROM conversations c"));
     sqlite3_stmt *st = sq_prepare(c, sql, e);
     if (!st)
         return e->code;
