@@ -96,5 +96,7 @@ void api_register_routes(void);
 
 /* The authorize hook of the HTTP server: bearer tokens and roles (auth.c). */
 bool api_authorize(struct http_req *req, struct http_resp *resp);
+/* The after hook: ends the read transaction a GET began in api_authorize. */
+void api_after(struct http_req *req);
 
 #endif

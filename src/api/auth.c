@@ -38,9 +38,26 @@ static int needed(enum http_access a)
     }
 }
 
+/* A GET answers from one consistent snapshot: its token lookup and its queries share one read
+ * transaction (one lock and WAL check instead of one per statement), ended by api_after. */
+static _Thread_local bool in_read;
+
+void api_after(struct http_req *req)
+{
+    if (in_read) {
+        struct err e;
+        store_commit(app_store(req), &e);
+        in_read = false;
+    }
+}
+
 bool api_authorize(struct http_req *req, struct http_resp *resp)
 {
     enum http_access access = req->route->access;
+    if (strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0) {
+        struct err e;
+        in_read = store_begin(app_store(req), false, &e) == 0;
+    }
     if (access == HTTP_PUBLIC)
         return true;
     const char *h = http_header(req, "Authorization");

@@ -105,6 +105,7 @@ int cmd_serve(int argc, char **argv)
         .access_log = cfg.access_log,
         .app = &app,
         .authorize = api_authorize,
+        .after = api_after,
         .error = api_error_hook,
         .protected_prefix = "/api/admin/",
     };

@@ -125,6 +125,9 @@ struct http_server_opts {
     /* Called for every routed request before its handler, to authenticate and authorize; it
      * returns false after filling resp with the refusal. */
     bool (*authorize)(struct http_req *req, struct http_resp *resp);
+    /* Called after every routed request's handler (also when authorize refused it), on the
+     * same thread: the place to end per-request state such as a read transaction. */
+    void (*after)(struct http_req *req);
     /* Fills resp with the JSON error for a status produced by the server itself (404, 405,
      * 413, 415, 500, 503). */
     void (*error)(struct http_resp *resp, int status, const char *code, const char *detail);

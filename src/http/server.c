@@ -288,6 +288,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                                                 0, "protected"};
         rc->req.route = &guard;
         bool ok = srv->o.authorize(&rc->req, &rc->resp);
+        if (srv->o.after)
+            srv->o.after(&rc->req);
         rc->req.route = NULL;
         if (!ok) {
             enum MHD_Result sent = send_resp(rc);
@@ -308,6 +310,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         rc->body.data = NULL;
         if (!srv->o.authorize || srv->o.authorize(&rc->req, &rc->resp))
             rc->req.route->handler(&rc->req, &rc->resp);
+        if (srv->o.after)
+            srv->o.after(&rc->req);
     }
     enum MHD_Result ret = send_resp(rc);
     log_set_request(NULL);
@@ -386,7 +390,7 @@ struct http_server *http_server_start(const struct http_server_opts *o)
         o->max_connections, MHD_OPTION_CONNECTION_TIMEOUT, o->read_timeout,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
         MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log,
-        NULL, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)128 * 1024, MHD_OPTION_LISTEN_BACKLOG_SIZE,
+        NULL, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32 * 1024, MHD_OPTION_LISTEN_BACKLOG_SIZE,
         (unsigned)1024, MHD_OPTION_END);
     if (!s->mhd) {
         log_error("http", "cannot listen on %s:%d (address in use or not permitted)", o->host,

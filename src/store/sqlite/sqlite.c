@@ -70,7 +70,7 @@ struct sq_conn *sq_conn_get(struct store *s, struct err *e)
     sqlite3_extended_result_codes(c->db, 1);
     static const char *const PRAGMAS =
         "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
-        "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-32768; PRAGMA mmap_size=1073741824;";
+        "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-32768; PRAGMA mmap_size=2147418112;";
     char *msg = NULL;
     rc = sqlite3_exec(c->db, PRAGMAS, NULL, NULL, &msg);
     if (rc != SQLITE_OK) {
@@ -268,8 +268,18 @@ static void sq_close(struct store *s)
     free(ss);
 }
 
+static pthread_once_t configured = PTHREAD_ONCE_INIT;
+
+/* Process-wide SQLite settings, before any connection: no memory statistics (their global
+ * mutex is taken on every allocation of every connection). */
+static void configure(void)
+{
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 struct store *sqlite_store_open(const char *path, struct err *e)
 {
+    pthread_once(&configured, configure);
     if (!*path) {
         err_set(e, ERR_INVALID, "db", "empty SQLite path");
         return NULL;
