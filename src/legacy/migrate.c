@@ -166,7 +166,7 @@ static int on_customer(void *vctx, const struct legacy_customer *lc)
     if (!ci.created_at)
         ci.created_at = time_now_us();
     char e164[PHONE_E164_MAX];
-    bool has_legacy_phone = false, has_legacy_email = false;
+    bool has_legacy_phone = false, has_legacy_email = false, has_duplicate_of = false;
     struct buf md;
     buf_init(&md, 128, 8192);
     buf_lit(&md, "{\"source\":\"legacy\"");
@@ -219,7 +219,9 @@ static int on_customer(void *vctx, const struct legacy_customer *lc)
             struct buf b2;
             buf_init(&b2, 256, 8192);
             buf_add(&b2, ci.metadata, strlen(ci.metadata) - 1); /* reopen the object */
-            buf_printf(&b2, ",\"near_duplicate_of\":%lld", (long long)other_id);
+            if (!has_duplicate_of) /* the first conflict names the other customer */
+                buf_printf(&b2, ",\"near_duplicate_of\":%lld", (long long)other_id);
+            has_duplicate_of = true;
             if (!(is_phone ? has_legacy_phone : has_legacy_email)) {
                 buf_printf(&b2, ",\"legacy_%s\":", field);
                 json_str(&b2, is_phone ? lc->phone : lc->email);
