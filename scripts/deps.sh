@@ -14,6 +14,8 @@ PKGS=(
   wrk
 )
 
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
 missing=()
 for p in "${PKGS[@]}"; do
   st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
@@ -37,10 +39,10 @@ if [ "$(id -u)" -ne 0 ]; then
   fi
 fi
 export DEBIAN_FRONTEND=noninteractive
-if ! $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}" >/tmp/switchboard-apt.log 2>&1; then
-  $SUDO apt-get update -q >>/tmp/switchboard-apt.log 2>&1 || true
-  if ! $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}" >>/tmp/switchboard-apt.log 2>&1; then
-    tail -20 /tmp/switchboard-apt.log >&2
+if ! $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}" >"$log" 2>&1; then
+  $SUDO apt-get update -q >>"$log" 2>&1 || true
+  if ! $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}" >>"$log" 2>&1; then
+    tail -20 "$log" >&2
     echo "deps: apt-get could not install: ${missing[*]}" >&2
     exit 1
   fi
