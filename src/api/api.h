@@ -90,6 +90,7 @@ extern const struct http_route api_conversation_routes[];
 extern const struct http_route api_customer_routes[];
 extern const struct http_route api_analytics_routes[];
 extern const struct http_route api_messaging_routes[];
+extern const struct http_route api_export_routes[];
 
 /* Registers every route table of the server. */
 void api_register_routes(void);

@@ -49,5 +49,6 @@ void api_register_routes(void)
     http_routes_add(api_customer_routes);
     http_routes_add(api_analytics_routes);
     http_routes_add(api_messaging_routes);
+    http_routes_add(api_export_routes);
     http_routes_add(twilio_routes);
 }

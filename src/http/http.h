@@ -57,9 +57,14 @@ struct http_header {
 struct http_resp {
     int status;
     const char *content_type;
-    struct buf body;
+    struct buf body; /* the whole body, or the first part of a streamed one */
     struct http_header headers[HTTP_MAX_HEADERS];
     int n_headers;
+    /* A streamed body: after `body` is sent, stream_next is called (on the connection's thread,
+     * while the request and its arena are alive) to append the next part to out; it returns
+     * 1 when it appended more, 0 at the end, < 0 on an error (the connection is cut). */
+    int (*stream_next)(void *ctx, struct buf *out);
+    void *stream_ctx;
 };
 
 /* A handler fills resp; its return value is ignored (errors are responses too). */

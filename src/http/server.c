@@ -53,6 +53,9 @@ struct reqctx {
     int reject_status; /* 0, or the error status decided before the body was read */
     const char *reject_code, *reject_detail;
     char allow[96];
+    struct buf stream; /* the part of a streamed body being sent */
+    size_t stream_off;
+    bool stream_done;
     bool started;
     bool queued;
 };
@@ -200,25 +203,58 @@ static void free_body(void *p)
     free(p);
 }
 
+/* MHD's reader for streamed bodies: hands out `stream`, refilling it from stream_next. */
+static ssize_t on_stream(void *cls, uint64_t pos, char *out, size_t max)
+{
+    struct reqctx *rc = cls;
+    while (rc->stream_off == rc->stream.len) {
+        if (rc->stream_done)
+            return MHD_CONTENT_READER_END_OF_STREAM;
+        buf_clear(&rc->stream);
+        rc->stream_off = 0;
+        int more = rc->resp.stream_next(rc->resp.stream_ctx, &rc->stream);
+        if (more < 0 || !buf_ok(&rc->stream))
+            return MHD_CONTENT_READER_END_WITH_ERROR;
+        if (more == 0)
+            rc->stream_done = true;
+    }
+    size_t n = rc->stream.len - rc->stream_off;
+    if (n > max)
+        n = max;
+    memcpy(out, rc->stream.data + rc->stream_off, n);
+    rc->stream_off += n;
+    return (ssize_t)n;
+}
+
 static enum MHD_Result send_resp(struct reqctx *rc)
 {
     struct http_resp *resp = &rc->resp;
-    size_t len = 0;
-    char *data = buf_take(&resp->body, &len);
-    if (!data) { /* the response outgrew its bound: say so instead */
-        resp->status = 500;
+    struct MHD_Response *r;
+    if (resp->stream_next && resp->status < 300) {
+        /* the handler's body goes first, then the parts stream_next produces */
+        buf_release(&rc->stream);
+        rc->stream = resp->body;
         buf_init(&resp->body, 0, 0);
-        rc->srv->o.error(resp, 500, "internal", "response too large");
-        data = buf_take(&resp->body, &len);
-        if (!data)
-            return MHD_NO;
+        rc->stream.max = (size_t)16 << 20;
+        rc->stream_off = 0;
+        r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, on_stream, rc, NULL);
+    } else {
+        size_t len = 0;
+        char *data = buf_take(&resp->body, &len);
+        if (!data) { /* the response outgrew its bound: say so instead */
+            resp->status = 500;
+            buf_init(&resp->body, 0, 0);
+            rc->srv->o.error(resp, 500, "internal", "response too large");
+            data = buf_take(&resp->body, &len);
+            if (!data)
+                return MHD_NO;
+        }
+        r = MHD_create_response_from_buffer_with_free_callback(len, data, free_body);
+        if (!r)
+            free(data);
     }
-    struct MHD_Response *r = MHD_create_response_from_buffer_with_free_callback(len, data,
-                                                                               free_body);
-    if (!r) {
-        free(data);
+    if (!r)
         return MHD_NO;
-    }
     MHD_add_response_header(r, "Content-Type", resp->content_type);
     MHD_add_response_header(r, "X-Request-Id", rc->req.request_id);
     MHD_add_response_header(r, "Cache-Control", "no-store");
@@ -343,6 +379,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT, srv->o.idle_timeout);
     buf_release(&rc->body);
     buf_release(&rc->resp.body);
+    buf_release(&rc->stream);
     arena_free(rc->req.arena);
     free(rc);
     atomic_fetch_sub(&srv->inflight, 1);
