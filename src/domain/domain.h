@@ -136,6 +136,13 @@ struct dom_sms_result {
 int dom_sms_receive(struct store *s, const struct dom_sms_in *in, struct arena *a,
                     struct dom_sms_result *out, struct err *e);
 
+/* The same without waiting (the server's webhook): on_done(done_ctx, rc) after the commit;
+ * all arguments must stay valid until then. A lost race with a concurrent delivery of the same
+ * sid comes back as ERR_CONFLICT: call dom_sms_receive to settle it. */
+int dom_sms_receive_async(struct store *s, const struct dom_sms_in *in, struct arena *a,
+                          struct dom_sms_result *out, struct err *e,
+                          void (*on_done)(void *done_ctx, int rc), void *done_ctx);
+
 /* Classifies a whole SMS body as an opt-out keyword: "opt_out", "opt_in", "help" or NULL. */
 const char *dom_sms_keyword(const char *body);
 
@@ -206,6 +213,13 @@ void dom_idem_release(struct store *s, const char *key);
  * the database is busy. fn must be safe to run again. Returns fn's result. */
 int dom_tx(struct store *s, int (*fn)(struct store *s, void *ctx, struct err *e), void *ctx,
            struct err *e);
+
+/* Queues fn like dom_tx without waiting: on_done(done_ctx, rc) is called once the unit is
+ * committed or has failed (on the writer thread; or at once, on this thread, when no writer
+ * runs). e and ctx must stay valid until then. Returns 0, or ERR_NOMEM (on_done not called). */
+int dom_tx_async(struct store *s, int (*fn)(struct store *s, void *ctx, struct err *e),
+                 void *ctx, struct err *e, void (*on_done)(void *done_ctx, int rc),
+                 void *done_ctx);
 
 /* Starts the group committer for s: from then on dom_tx calls from any thread are queued and
  * committed in batches by one writer thread (see tx.c). For the server; the CLI runs units of

@@ -127,3 +127,18 @@ int dom_sms_receive(struct store *s, const struct dom_sms_in *in, struct arena *
     }
     return rc;
 }
+
+int dom_sms_receive_async(struct store *s, const struct dom_sms_in *in, struct arena *a,
+                          struct dom_sms_result *out, struct err *e,
+                          void (*on_done)(void *done_ctx, int rc), void *done_ctx)
+{
+    if (!in->sid || !*in->sid || strlen(in->sid) > 64)
+        return err_set(e, ERR_INVALID, "MessageSid", "MessageSid is missing or too long");
+    struct rx *x = arena_alloc(a, sizeof *x);
+    if (!x)
+        return err_set(e, ERR_NOMEM, NULL, "out of memory");
+    x->in = in;
+    x->a = a;
+    x->out = out;
+    return dom_tx_async(s, receive, x, e, on_done, done_ctx);
+}

@@ -35,6 +35,9 @@ struct job {
     struct err *e;
     int rc;
     bool done;
+    /* asynchronous units: called on the writer thread after the commit, then the job is freed */
+    void (*on_done)(void *done_ctx, int rc);
+    void *done_ctx;
     struct job *next;
 };
 
@@ -142,14 +145,27 @@ static void *writer_main(void *arg)
                 break;
             backoff(&pause_us);
         }
+        struct job *async = NULL;
         pthread_mutex_lock(&c->lock);
-        for (struct job *j = batch; j; j = j->next) {
+        for (struct job *j = batch, *next; j; j = next) {
+            next = j->next;
             if (rc < 0)
                 j->rc = rc;
-            j->done = true;
+            if (j->on_done) { /* set aside: its caller is not waiting on the condition */
+                j->next = async;
+                async = j;
+            } else {
+                j->done = true; /* the waiting caller owns j from here */
+            }
         }
         pthread_cond_broadcast(&c->finished);
         pthread_mutex_unlock(&c->lock);
+        while (async) {
+            struct job *next = async->next;
+            async->on_done(async->done_ctx, async->rc);
+            free(async);
+            async = next;
+        }
     }
     return NULL;
 }
@@ -200,6 +216,35 @@ static int nested(struct store *s, int (*fn)(struct store *s, void *ctx, struct 
         return store_commit(s, e);
     store_rollback(s);
     return rc;
+}
+
+int dom_tx_async(struct store *s, int (*fn)(struct store *s, void *ctx, struct err *e),
+                 void *ctx, struct err *e, void (*on_done)(void *done_ctx, int rc),
+                 void *done_ctx)
+{
+    struct committer *c = group;
+    if (!c || c->s != s || on_writer) { /* no writer thread: run it here and report at once */
+        int rc = dom_tx(s, fn, ctx, e);
+        on_done(done_ctx, rc);
+        return 0;
+    }
+    struct job *j = calloc(1, sizeof *j);
+    if (!j)
+        return err_set(e, ERR_NOMEM, NULL, "out of memory queueing a write");
+    j->fn = fn;
+    j->ctx = ctx;
+    j->e = e;
+    j->on_done = on_done;
+    j->done_ctx = done_ctx;
+    pthread_mutex_lock(&c->lock);
+    if (c->tail)
+        c->tail->next = j;
+    else
+        c->head = j;
+    c->tail = j;
+    pthread_cond_signal(&c->work);
+    pthread_mutex_unlock(&c->lock);
+    return 0;
 }
 
 int dom_tx(struct store *s, int (*fn)(struct store *s, void *ctx, struct err *e), void *ctx,

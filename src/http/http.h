@@ -21,6 +21,7 @@
 
 struct MHD_Connection;
 struct http_route;
+struct http_resp;
 
 #define HTTP_MAX_PARAMS 4
 #define HTTP_MAX_HEADERS 8
@@ -48,6 +49,10 @@ struct http_req {
     int64_t principal_id;
     const char *principal_name;
     void *app; /* the application context given to http_server_start */
+    /* set by http_suspend: called on the request's thread once http_resume wakes it */
+    void (*resume)(struct http_req *req, struct http_resp *resp);
+    void *handler_ctx; /* the handler's own state across a suspension */
+    bool suspended;
 };
 
 struct http_header {
@@ -79,6 +84,14 @@ struct http_route {
     const long *max_body; /* a configured limit in bytes; NULL = the JSON default */
     const char *name; /* route label for logs and metrics; default = pattern */
 };
+
+/* Parks the request without an answer (from its handler): the worker goes on with other
+ * connections, and when another thread calls http_resume(req), `then` runs on the request's
+ * thread to fill the response. Call it before handing the work to another thread. */
+void http_suspend(struct http_req *req,
+                  void (*then)(struct http_req *req, struct http_resp *resp));
+/* Wakes a suspended request; any thread, once. */
+void http_resume(struct http_req *req);
 
 /* Adds a response header (name and value must outlive the request: literals or arena). */
 void http_resp_header(struct http_resp *resp, const char *name, const char *value);

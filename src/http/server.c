@@ -60,6 +60,19 @@ struct reqctx {
     bool queued;
 };
 
+void http_suspend(struct http_req *req,
+                  void (*then)(struct http_req *req, struct http_resp *resp))
+{
+    req->resume = then;
+    req->suspended = true;
+    MHD_suspend_connection(req->conn);
+}
+
+void http_resume(struct http_req *req)
+{
+    MHD_resume_connection(req->conn);
+}
+
 void http_resp_header(struct http_resp *resp, const char *name, const char *value)
 {
     if (resp->n_headers < HTTP_MAX_HEADERS) {
@@ -295,6 +308,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *upload_data_size = 0;
         return MHD_YES;
     }
+    if (rc->req.suspended) { /* woken by http_resume: finish the answer */
+        rc->req.suspended = false;
+        log_set_request(rc->req.request_id);
+        rc->req.resume(&rc->req, &rc->resp);
+        enum MHD_Result sent = send_resp(rc);
+        log_set_request(NULL);
+        return sent;
+    }
     if (*upload_data_size) {
         size_t n = *upload_data_size;
         *upload_data_size = 0;
@@ -348,6 +369,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             rc->req.route->handler(&rc->req, &rc->resp);
         if (srv->o.after)
             srv->o.after(&rc->req);
+        if (rc->req.suspended) { /* answered later, from http_resume */
+            log_set_request(NULL);
+            return MHD_YES;
+        }
     }
     enum MHD_Result ret = send_resp(rc);
     log_set_request(NULL);
@@ -419,7 +444,7 @@ struct http_server *http_server_start(const struct http_server_opts *o)
         free(s);
         return NULL;
     }
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
                      MHD_USE_ERROR_LOG | MHD_USE_TURBO;
     s->mhd = MHD_start_daemon(
         flags, (uint16_t)o->port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, &addr,

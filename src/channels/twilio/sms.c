@@ -112,6 +112,42 @@ static void twiml(struct http_resp *resp)
     buf_lit(&resp->body, TWIML_EMPTY);
 }
 
+/* An inbound SMS between its handler and its commit. */
+struct pending {
+    struct http_req *req;
+    struct dom_sms_in in;
+    struct dom_sms_result r;
+    struct err e;
+    int rc;
+};
+
+/* Writer thread: the message is committed (or failed); wake the request. */
+static void committed(void *ctx, int rc)
+{
+    struct pending *p = ctx;
+    p->rc = rc;
+    http_resume(p->req);
+}
+
+/* The request's thread again: answer. */
+static void inbound_done(struct http_req *req, struct http_resp *resp)
+{
+    struct pending *p = req->handler_ctx;
+    if (p->rc == ERR_CONFLICT) { /* lost a race with the same sid from another process */
+        err_clear(&p->e);
+        p->rc = dom_sms_receive(app_store(req), &p->in, req->arena, &p->r, &p->e);
+    }
+    if (p->rc < 0) {
+        if (p->e.code == ERR_AGAIN)
+            p->e.code = ERR_UNAVAILABLE;
+        api_fail(req, resp, &p->e);
+        return;
+    }
+    if (p->r.duplicate)
+        log_info("twilio", "duplicate MessageSid '%s' acknowledged, nothing stored", p->in.sid);
+    twiml(resp);
+}
+
 static void inbound(struct http_req *req, struct http_resp *resp)
 {
     struct form f;
@@ -142,27 +178,26 @@ static void inbound(struct http_req *req, struct http_resp *resp)
         api_error(resp, 422, NULL, "Body", "Body is not valid UTF-8");
         return;
     }
-    struct dom_sms_in in = {0};
-    in.sid = sid;
-    in.from = from;
-    in.to = form_get(&f, "To");
-    in.body = body ? body : "";
-    const char *seg = form_get(&f, "NumSegments");
-    in.segments = seg ? atoi(seg) : 1;
-    in.idle_minutes = (int)cfg.idle_minutes;
-    build_media_and_meta(req, &f, &in.media_urls, &in.metadata);
-    struct dom_sms_result r;
-    struct err e;
-    err_clear(&e);
-    if (dom_sms_receive(app_store(req), &in, req->arena, &r, &e) < 0) {
-        if (e.code == ERR_AGAIN)
-            e.code = ERR_UNAVAILABLE;
-        api_fail(req, resp, &e);
+    struct pending *p = arena_calloc(req->arena, sizeof *p);
+    if (!p) {
+        api_error(resp, 500, NULL, NULL, "out of memory");
         return;
     }
-    if (r.duplicate)
-        log_info("twilio", "duplicate MessageSid '%s' acknowledged, nothing stored", sid);
-    twiml(resp);
+    struct dom_sms_in *in = &p->in;
+    in->sid = sid;
+    in->from = from;
+    in->to = form_get(&f, "To");
+    in->body = body ? body : "";
+    const char *seg = form_get(&f, "NumSegments");
+    in->segments = seg ? atoi(seg) : 1;
+    in->idle_minutes = (int)cfg.idle_minutes;
+    build_media_and_meta(req, &f, &in->media_urls, &in->metadata);
+    p->req = req;
+    req->handler_ctx = p;
+    /* the worker serves other connections while the writer commits this one (in a batch) */
+    http_suspend(req, inbound_done);
+    if (dom_sms_receive_async(app_store(req), in, req->arena, &p->r, &p->e, committed, p) < 0)
+        committed(p, p->e.code);
 }
 
 /* POST /api/webhooks/twilio/status: delivery status of a message we sent. */
