@@ -7,7 +7,7 @@ BIN=build/switchboard
 export SWITCHBOARD_DB=${SWITCHBOARD_DB:-./switchboard.db}
 export SWITCHBOARD_LISTEN=${SWITCHBOARD_LISTEN:-127.0.0.1:8080}
 $BIN migrate
-$BIN demo --if-empty
+$BIN demo --if-empty --conversations 2000
 TOKEN=$($BIN token create --role admin --name "make-run-$(date +%s)" 2>/dev/null)
 cat <<MSG
 
