@@ -8,6 +8,7 @@
  */
 #include "domain/domain.h"
 
+#include "core/ids.h"
 #include "core/timeutil.h"
 
 #include <ctype.h>
@@ -73,8 +74,18 @@ static int receive(struct store *s, void *vctx, struct err *e)
             return rc;
         rc = ERR_NOTFOUND;
     }
-    if (rc == ERR_NOTFOUND)
-        rc = dom_conv_open(s, "sms", cu.id, now, NULL, NULL, x->a, &conv, e);
+    bool opened = rc == ERR_NOTFOUND;
+    if (opened) { /* a new thread is written already counting this message: no update after */
+        memset(&conv, 0, sizeof conv);
+        uuid_v7(now, conv.id);
+        conv.customer_id = cu.id;
+        conv.channel = "sms";
+        conv.status = "active";
+        conv.initiated_at = conv.last_activity_at = now;
+        conv.message_count = 1;
+        conv.last_message_preview = dom_msg_preview(in->body ? in->body : "", x->a);
+        rc = store_conv_insert(s, &conv, e);
+    }
     if (rc < 0)
         return rc;
     memcpy(out->conversation_id, conv.id, sizeof conv.id);
@@ -94,6 +105,7 @@ static int receive(struct store *s, void *vctx, struct err *e)
     m.sent_at = now;
     m.metadata = in->metadata;
     m.sms = &d;
+    m.conv_counted = opened;
     if ((rc = dom_msg_append(s, &m, x->a, e)) < 0)
         return rc;
     memcpy(out->message_id, m.id, sizeof m.id);
