@@ -117,6 +117,9 @@ static void *writer_main(void *arg)
 {
     struct committer *c = arg;
     on_writer = true;
+    struct err we;
+    if (store_writer_mode(c->s, &we) < 0) /* checkpoints move to a background thread */
+        log_warn("domain", "writer mode unavailable: %s", we.msg);
     for (;;) {
         pthread_mutex_lock(&c->lock);
         while (!c->head && !c->stop)

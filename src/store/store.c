@@ -72,6 +72,7 @@ int store_schema_version(struct store *s, int *cur, int *latest, struct err *e)
 }
 int store_ping(struct store *s, struct err *e) { FWD(ping, e); }
 int store_bulk_mode(struct store *s, struct err *e) { FWD(bulk_mode, e); }
+int store_writer_mode(struct store *s, struct err *e) { FWD(writer_mode, e); }
 int store_begin(struct store *s, bool write, struct err *e) { FWD(begin, write, e); }
 int store_commit(struct store *s, struct err *e) { FWD(commit, e); }
 void store_rollback(struct store *s) { s->ops->rollback(s); }

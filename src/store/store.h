@@ -211,6 +211,10 @@ int store_ping(struct store *s, struct err *e);
  * count against the importer's memory) and a bounded page cache. */
 int store_bulk_mode(struct store *s, struct err *e);
 
+/* Marks the calling thread as the process's one writer: its commits no longer checkpoint the
+ * WAL themselves; a background thread does, so the writer only appends. */
+int store_writer_mode(struct store *s, struct err *e);
+
 /* Thread-local transactions. write=true takes the write lock up front. */
 int store_begin(struct store *s, bool write, struct err *e);
 int store_commit(struct store *s, struct err *e);

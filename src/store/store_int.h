@@ -17,6 +17,7 @@ struct store_ops {
     int (*schema_version)(struct store *s, int *current, int *latest, struct err *e);
     int (*ping)(struct store *s, struct err *e);
     int (*bulk_mode)(struct store *s, struct err *e);
+    int (*writer_mode)(struct store *s, struct err *e);
     int (*begin)(struct store *s, bool write, struct err *e);
     int (*commit)(struct store *s, struct err *e);
     void (*rollback)(struct store *s);

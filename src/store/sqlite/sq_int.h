@@ -34,6 +34,10 @@ struct sq_store {
     pthread_key_t key;
     pthread_mutex_t lock; /* guards conns */
     struct sq_conn *conns;
+    /* the checkpointer thread (writer mode): copies the WAL into the database off the writer */
+    pthread_t ckpt;
+    pthread_cond_t ckpt_wake;
+    bool ckpt_running, ckpt_stop;
 };
 
 /* The calling thread's connection, opened on first use; NULL with e set on failure. */

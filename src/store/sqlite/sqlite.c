@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define BUSY_TIMEOUT_MS 10000
 
@@ -252,6 +253,14 @@ void sq_read_conv(sqlite3_stmt *st, int f, struct arena *a, struct conversation 
 static void sq_close(struct store *s)
 {
     struct sq_store *ss = (struct sq_store *)s;
+    if (ss->ckpt_running) {
+        pthread_mutex_lock(&ss->lock);
+        ss->ckpt_stop = true;
+        pthread_cond_signal(&ss->ckpt_wake);
+        pthread_mutex_unlock(&ss->lock);
+        pthread_join(ss->ckpt, NULL);
+    }
+    pthread_cond_destroy(&ss->ckpt_wake);
     pthread_mutex_lock(&ss->lock);
     struct sq_conn *c = ss->conns;
     ss->conns = NULL;
@@ -292,6 +301,7 @@ struct store *sqlite_store_open(const char *path, struct err *e)
     }
     ss->base.ops = &sq_ops;
     pthread_mutex_init(&ss->lock, NULL);
+    pthread_cond_init(&ss->ckpt_wake, NULL);
     pthread_key_create(&ss->key, on_thread_exit);
     /* Open this thread's connection now, so a bad path fails here with a clear message. */
     if (!sq_conn_get(&ss->base, e)) {
@@ -326,6 +336,59 @@ static int sq_bulk_mode(struct store *s, struct err *e)
 
 /* Transactions nest: the outermost begin is BEGIN (IMMEDIATE for writers), inner ones are
  * savepoints, so an inner unit of work can fail and be undone alone. */
+#define CKPT_INTERVAL_MS 100
+
+/* Checkpoints the WAL every CKPT_INTERVAL_MS with its own connection (PASSIVE: never waits for
+ * readers or the writer), until the store closes. */
+static void *ckpt_main(void *arg)
+{
+    struct sq_store *ss = arg;
+    sqlite3 *db = NULL;
+    if (sqlite3_open_v2(ss->path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
+        SQLITE_OK) {
+        log_error("store", "checkpointer cannot open '%s': %s", ss->path,
+                  db ? sqlite3_errmsg(db) : "out of memory");
+        sqlite3_close_v2(db);
+        return NULL;
+    }
+    sqlite3_busy_timeout(db, 100);
+    pthread_mutex_lock(&ss->lock);
+    while (!ss->ckpt_stop) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += CKPT_INTERVAL_MS * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&ss->ckpt_wake, &ss->lock, &until);
+        if (ss->ckpt_stop)
+            break;
+        pthread_mutex_unlock(&ss->lock);
+        sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        pthread_mutex_lock(&ss->lock);
+    }
+    pthread_mutex_unlock(&ss->lock);
+    sqlite3_close_v2(db);
+    return NULL;
+}
+
+static int sq_writer_mode(struct store *s, struct err *e)
+{
+    struct sq_store *ss = (struct sq_store *)s;
+    struct sq_conn *c = sq_conn_get(s, e);
+    if (!c)
+        return e->code;
+    int rc = sq_exec(c, "PRAGMA wal_autocheckpoint=0", e);
+    if (rc < 0)
+        return rc;
+    pthread_mutex_lock(&ss->lock);
+    if (!ss->ckpt_running && pthread_create(&ss->ckpt, NULL, ckpt_main, ss) == 0)
+        ss->ckpt_running = true;
+    pthread_mutex_unlock(&ss->lock);
+    return 0;
+}
+
 static int sq_begin(struct store *s, bool write, struct err *e)
 {
     struct sq_conn *c = sq_conn_get(s, e);
@@ -450,6 +513,7 @@ const struct store_ops sq_ops = {
     .schema_version = sq_schema_version,
     .ping = sq_ping,
     .bulk_mode = sq_bulk_mode,
+    .writer_mode = sq_writer_mode,
     .begin = sq_begin,
     .commit = sq_commit,
     .rollback = sq_rollback,
