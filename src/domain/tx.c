@@ -117,6 +117,7 @@ static void *writer_main(void *arg)
 {
     struct committer *c = arg;
     on_writer = true;
+    pthread_setname_np(pthread_self(), "sb-writer");
     struct err we;
     if (store_writer_mode(c->s, &we) < 0) /* checkpoints move to a background thread */
         log_warn("domain", "writer mode unavailable: %s", we.msg);

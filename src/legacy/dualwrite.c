@@ -309,6 +309,7 @@ int legacy_outbox_drain(struct store *s, const char *url, int *delivered, int *f
 static void *worker_main(void *arg)
 {
     struct dual *d = arg;
+    pthread_setname_np(pthread_self(), "sb-dualwrite");
     for (;;) {
         int delivered = 0, failed = 0;
         struct err e;

@@ -507,6 +507,7 @@ static int on_session(void *vctx, const struct legacy_session *ls)
 static void *reader_main(void *arg)
 {
     struct run *r = arg;
+    pthread_setname_np(pthread_self(), "sb-reader");
     struct legacy_session_filter f = {.after_id = 0,
                                       .session_ids = r->o->session_ids,
                                       .n_session_ids = r->o->n_session_ids};

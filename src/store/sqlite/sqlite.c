@@ -343,6 +343,7 @@ static int sq_bulk_mode(struct store *s, struct err *e)
 static void *ckpt_main(void *arg)
 {
     struct sq_store *ss = arg;
+    pthread_setname_np(pthread_self(), "sb-checkpoint");
     sqlite3 *db = NULL;
     if (sqlite3_open_v2(ss->path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
         SQLITE_OK) {
