@@ -12,6 +12,7 @@
 #include "core/timeutil.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,29 +38,47 @@ struct expect {
     char raw_outcome[32];
 };
 
+#define N_SLOTS 3
+
+/* The sessions phase runs on two threads: a reader streams and maps the source into slots of
+ * expectations; the calling thread scans the target for each full slot and compares. */
 struct vrun {
     struct store *s;
     const struct legacy_opts *o;
     struct err e;
     int64_t *customers;
     size_t n_customers, cap_customers;
-    struct expect *chunk;
+    struct legacy_src *src;
+    pthread_mutex_t lock; /* guards the slot queues, the flags and mismatch output */
+    pthread_cond_t changed;
+    struct expect *slots[N_SLOTS];
+    int slot_n[N_SLOTS];
+    int ready[N_SLOTS], n_ready, free_slots[N_SLOTS], n_free;
+    int filling; /* the reader's slot, -1 = none */
+    bool reader_done, abort_run;
+    int reader_rc;
+    struct err reader_err;
+    struct arena *a;                    /* reader */
+    int64_t sessions, src_events;       /* reader */
+    uint64_t src_sum;                   /* reader */
+    struct expect *chunk;               /* the slot being compared (calling thread) */
     int n_chunk;
     int64_t last_id; /* highest legacy id already compared */
-    struct arena *a;
-    int64_t sessions, compared, mismatches, printed;
-    uint64_t src_sum, dst_sum;
-    int64_t src_events, dst_events;
+    int64_t compared, dst_events, src_events_dual;
+    uint64_t dst_sum, src_sum_dual; /* dual-written calls are left out of the checksum */
+    int64_t mismatches, printed;
 };
 
 static void mismatch(struct vrun *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static void mismatch(struct vrun *v, const char *fmt, ...)
 {
+    pthread_mutex_lock(&v->lock);
     v->mismatches++;
     if (v->printed++ >= MAX_PRINTED) {
         if (v->printed == MAX_PRINTED + 1)
             fprintf(v->o->out, "mismatch: ... (further mismatches counted, not printed)\n");
+        pthread_mutex_unlock(&v->lock);
         return;
     }
     va_list ap;
@@ -68,6 +87,7 @@ static void mismatch(struct vrun *v, const char *fmt, ...)
     vfprintf(v->o->out, fmt, ap);
     fputc('\n', v->o->out);
     va_end(ap);
+    pthread_mutex_unlock(&v->lock);
 }
 
 static bool known_customer(const struct vrun *v, int64_t id)
@@ -142,8 +162,8 @@ static int on_target(void *ctx, const struct legacy_target_row *t)
     x->seen = true;
     v->compared++;
     if (t->dual_write) { /* written from this side: compare in the legacy vocabulary */
-        v->src_sum -= x->digest;
-        v->src_events -= x->n_events;
+        v->src_sum_dual += x->digest;
+        v->src_events_dual += x->n_events;
         const char *sid = x->session_id;
         const char *word = legacy_outcome_word(t->outcome);
         int score = x->has_score ? (int)floor(x->raw_score + 0.5) : 0;
@@ -208,22 +228,46 @@ static int compare_chunk(struct vrun *v)
     return 0;
 }
 
+/* Reader side: queues the filling slot for comparison and takes a free one (blocking). */
+static int hand_over(struct vrun *v)
+{
+    pthread_mutex_lock(&v->lock);
+    if (v->filling >= 0 && v->slot_n[v->filling] > 0) {
+        v->ready[v->n_ready++] = v->filling;
+        v->filling = -1;
+        pthread_cond_broadcast(&v->changed);
+    }
+    while (v->filling < 0 && !v->abort_run) {
+        if (v->n_free > 0) {
+            v->filling = v->free_slots[--v->n_free];
+            v->slot_n[v->filling] = 0;
+        } else {
+            pthread_cond_wait(&v->changed, &v->lock);
+        }
+    }
+    int rc = v->abort_run ? ERR_IO : 0;
+    pthread_mutex_unlock(&v->lock);
+    return rc;
+}
+
 static int on_session(void *ctx, const struct legacy_session *s)
 {
     struct vrun *v = ctx;
+    if (v->filling < 0 && hand_over(v) < 0)
+        return ERR_IO;
     v->sessions++;
     arena_reset(v->a);
     struct legacy_mapped m;
     bool known = !s->customer_id || known_customer(v, s->customer_id);
-    if (legacy_map_session(s, known, v->a, &m, &v->e) < 0) {
-        if (v->e.code == ERR_NOMEM)
+    if (legacy_map_session(s, known, v->a, &m, &v->reader_err) < 0) {
+        if (v->reader_err.code == ERR_NOMEM)
             return ERR_NOMEM;
         mismatch(v, "session %s (id %lld) cannot be mapped: %s", s->session_id,
-                 (long long)s->id, v->e.msg);
-        err_clear(&v->e);
+                 (long long)s->id, v->reader_err.msg);
+        err_clear(&v->reader_err);
         return 0;
     }
-    struct expect *x = &v->chunk[v->n_chunk++];
+    struct expect *x = &v->slots[v->filling][v->slot_n[v->filling]++];
     memset(x, 0, sizeof *x);
     x->legacy_id = s->id;
     snprintf(x->session_id, sizeof x->session_id, "%s", s->session_id ? s->session_id : "");
@@ -241,7 +285,69 @@ static int on_session(void *ctx, const struct legacy_session *s)
     snprintf(x->raw_outcome, sizeof x->raw_outcome, "%s", s->outcome ? s->outcome : "");
     v->src_sum += m.digest;
     v->src_events += m.n_events;
-    return v->n_chunk == CHUNK ? compare_chunk(v) : 0;
+    return v->slot_n[v->filling] == CHUNK ? hand_over(v) : 0;
+}
+
+static void *reader_main(void *arg)
+{
+    struct vrun *v = arg;
+    pthread_setname_np(pthread_self(), "sb-reader");
+    struct legacy_session_filter f = {0};
+    int rc = legacy_src_sessions(v->src, &f, on_session, v, &v->reader_err);
+    pthread_mutex_lock(&v->lock);
+    if (v->filling >= 0 && v->slot_n[v->filling] > 0)
+        v->ready[v->n_ready++] = v->filling;
+    v->filling = -1;
+    v->reader_rc = rc;
+    v->reader_done = true;
+    pthread_cond_broadcast(&v->changed);
+    pthread_mutex_unlock(&v->lock);
+    return NULL;
+}
+
+/* Compares slots as the reader fills them, until it is done. */
+static int sessions_phase(struct vrun *v)
+{
+    for (int i = 0; i < N_SLOTS; i++) {
+        v->slots[i] = calloc(CHUNK, sizeof *v->slots[i]);
+        if (!v->slots[i])
+            return err_set(&v->e, ERR_NOMEM, NULL, "out of memory");
+        v->free_slots[v->n_free++] = i;
+    }
+    v->filling = -1;
+    pthread_t reader;
+    if (pthread_create(&reader, NULL, reader_main, v) != 0)
+        return err_set(&v->e, ERR_NOMEM, NULL, "cannot start the reader thread");
+    int rc = 0;
+    for (;;) {
+        pthread_mutex_lock(&v->lock);
+        while (v->n_ready == 0 && !v->reader_done)
+            pthread_cond_wait(&v->changed, &v->lock);
+        if (v->n_ready == 0) {
+            pthread_mutex_unlock(&v->lock);
+            break;
+        }
+        int idx = v->ready[0];
+        memmove(v->ready, v->ready + 1, sizeof v->ready[0] * (size_t)--v->n_ready);
+        pthread_mutex_unlock(&v->lock);
+        v->chunk = v->slots[idx];
+        v->n_chunk = v->slot_n[idx];
+        rc = compare_chunk(v);
+        pthread_mutex_lock(&v->lock);
+        v->free_slots[v->n_free++] = idx;
+        if (rc < 0)
+            v->abort_run = true;
+        pthread_cond_broadcast(&v->changed);
+        pthread_mutex_unlock(&v->lock);
+        if (rc < 0)
+            break;
+    }
+    pthread_join(reader, NULL);
+    if (rc == 0 && v->reader_rc < 0) {
+        rc = v->reader_rc;
+        v->e = v->reader_err;
+    }
+    return rc;
 }
 
 int legacy_verify(struct store *s, const struct legacy_opts *o)
@@ -254,11 +360,13 @@ int legacy_verify(struct store *s, const struct legacy_opts *o)
         return 2;
     }
     int64_t t0 = time_mono_us();
-    v.chunk = calloc(CHUNK, sizeof *v.chunk);
+    v.src = src;
+    pthread_mutex_init(&v.lock, NULL);
+    pthread_cond_init(&v.changed, NULL);
     v.a = arena_new(1 << 20, (size_t)1 << 30);
     struct legacy_counts sc;
     int64_t tc = 0, ta = 0, tsess = 0, tmsg = 0, tdet = 0, tev = 0;
-    int rc = v.chunk && v.a ? 0 : ERR_NOMEM;
+    int rc = v.a ? 0 : ERR_NOMEM;
     if (rc == 0)
         rc = store_bulk_mode(s, &v.e); /* a long read: keep memory bounded */
     if (rc == 0)
@@ -267,12 +375,8 @@ int legacy_verify(struct store *s, const struct legacy_opts *o)
         rc = legacy_src_customers(src, on_customer, &v, &v.e);
     if (rc == 0)
         rc = legacy_src_appointments(src, on_appointment, &v, &v.e);
-    if (rc == 0) {
-        struct legacy_session_filter f = {0};
-        rc = legacy_src_sessions(src, &f, on_session, &v, &v.e);
-    }
     if (rc == 0)
-        rc = compare_chunk(&v);
+        rc = sessions_phase(&v);
     if (rc == 0) /* conversations beyond the last source id */
         rc = store_legacy_scan(s, v.last_id, INT64_MAX, on_target, &v, &v.e);
     if (rc == 0)
@@ -292,6 +396,7 @@ int legacy_verify(struct store *s, const struct legacy_opts *o)
         if (tmsg != tsess || tdet != tsess)
             mismatch(&v, "%lld messages and %lld voice details for %lld migrated sessions",
                      (long long)tmsg, (long long)tdet, (long long)tsess);
+        v.src_sum -= v.src_sum_dual;
         if (v.src_sum != v.dst_sum)
             mismatch(&v, "checksum of mapped fields: source %016llx, target %016llx",
                      (unsigned long long)v.src_sum, (unsigned long long)v.dst_sum);
@@ -305,7 +410,10 @@ int legacy_verify(struct store *s, const struct legacy_opts *o)
         status = v.mismatches ? 1 : 0;
     }
     legacy_src_close(src);
-    free(v.chunk);
+    for (int i = 0; i < N_SLOTS; i++)
+        free(v.slots[i]);
+    pthread_mutex_destroy(&v.lock);
+    pthread_cond_destroy(&v.changed);
     free(v.customers);
     arena_free(v.a);
     return status;
