@@ -65,6 +65,11 @@ struct legacy_mapped {
 int legacy_map_session(const struct legacy_session *s, bool customer_known, struct arena *a,
                        struct legacy_mapped *out, struct err *e);
 
+/* The same for comparison only: the digest and the compared fields, without building what only
+ * a write needs (transcript segments, function calls). */
+int legacy_map_for_digest(const struct legacy_session *s, bool customer_known, struct arena *a,
+                          struct legacy_mapped *out, struct err *e);
+
 /* The digest of a stored conversation, computed over the same fields as legacy_map_session's,
  * so the sums of both sides agree exactly when every field survived. */
 uint64_t legacy_digest_stored(const struct legacy_target_row *r);

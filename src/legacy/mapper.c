@@ -159,8 +159,8 @@ uint64_t legacy_digest_stored(const struct legacy_target_row *r)
                   r->recording_url);
 }
 
-int legacy_map_session(const struct legacy_session *s, bool customer_known, struct arena *a,
-                       struct legacy_mapped *out, struct err *e)
+static int map(const struct legacy_session *s, bool customer_known, bool for_write,
+               struct arena *a, struct legacy_mapped *out, struct err *e)
 {
     memset(out, 0, sizeof *out);
     out->legacy_id = s->id;
@@ -251,8 +251,8 @@ int legacy_map_session(const struct legacy_session *s, bool customer_known, stru
                                   : ended ? (double)(ended - started) / 1e6
                                           : 0;
     out->voice.recording_url = arena_strdup(a, s->recording_url);
-    out->voice.transcript_segments = transcript_segments_json(&t, a);
-    out->voice.function_calls = function_calls(s, a);
+    out->voice.transcript_segments = for_write ? transcript_segments_json(&t, a) : "[]";
+    out->voice.function_calls = for_write ? function_calls(s, a) : "[]";
     out->voice.interruption_count = s->customer_interruptions > 0 ? s->customer_interruptions : 0;
     out->voice.audio_quality_score = -1;
     if (!m->content || !out->voice.transcript_segments || !out->voice.function_calls)
@@ -295,4 +295,16 @@ int legacy_map_session(const struct legacy_session *s, bool customer_known, stru
                          c->subject, m->content, out->voice.duration_seconds,
                          out->voice.interruption_count, out->n_events, s->recording_url);
     return 0;
+}
+
+int legacy_map_session(const struct legacy_session *s, bool customer_known, struct arena *a,
+                       struct legacy_mapped *out, struct err *e)
+{
+    return map(s, customer_known, true, a, out, e);
+}
+
+int legacy_map_for_digest(const struct legacy_session *s, bool customer_known, struct arena *a,
+                          struct legacy_mapped *out, struct err *e)
+{
+    return map(s, customer_known, false, a, out, e);
 }
