@@ -259,10 +259,6 @@ int store_legacy_scan(struct store *s, int64_t after, int64_t upto, int (*cb)(vo
 {
     FWD(legacy_scan, after, upto, cb, ctx, e);
 }
-int store_legacy_counts(struct store *s, int64_t *sessions, int64_t *messages, int64_t *details, int64_t *events, struct err *e)
-{
-    FWD(legacy_counts, sessions, messages, details, events, e);
-}
 int store_count_customers(struct store *s, int64_t *customers, int64_t *appointments, struct err *e)
 {
     FWD(count_customers, customers, appointments, e);

@@ -433,10 +433,6 @@ struct legacy_target_row {
 int store_legacy_scan(struct store *s, int64_t after, int64_t upto,
                       int (*cb)(void *ctx, const struct legacy_target_row *r), void *ctx,
                       struct err *e);
-/* Counts of migrated rows: sessions, messages, voice details and events of migrated
- * conversations. */
-int store_legacy_counts(struct store *s, int64_t *sessions, int64_t *messages, int64_t *details,
-                        int64_t *events, struct err *e);
 /* Number of customers / appointments. */
 int store_count_customers(struct store *s, int64_t *customers, int64_t *appointments,
                           struct err *e);

@@ -86,7 +86,6 @@ struct store_ops {
     int (*legacy_done)(struct store *s, int64_t lo, int64_t hi, int64_t *ids, int max, int *n, struct err *e);
     int (*legacy_map_insert)(struct store *s, int64_t legacy_id, const char *session_id, const char *conv_id, struct err *e);
     int (*legacy_scan)(struct store *s, int64_t after, int64_t upto, int (*cb)(void *ctx, const struct legacy_target_row *r), void *ctx, struct err *e);
-    int (*legacy_counts)(struct store *s, int64_t *sessions, int64_t *messages, int64_t *details, int64_t *events, struct err *e);
     int (*count_customers)(struct store *s, int64_t *customers, int64_t *appointments, struct err *e);
     int (*legacy_map_dual)(struct store *s, int64_t legacy_id, const char *session_id, const char *conv_id, struct err *e);
     int (*legacy_call_write)(struct store *s, const struct legacy_call_out *c, int64_t *legacy_id, struct err *e);

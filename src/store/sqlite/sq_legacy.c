@@ -255,32 +255,6 @@ static int count_one(struct sq_conn *c, const char *sql, int64_t *out, struct er
     return rc == SQLITE_ROW ? 0 : sq_fail(c, rc, e, "count");
 }
 
-int sq_legacy_counts(struct store *s, int64_t *sessions, int64_t *messages, int64_t *details,
-                     int64_t *events, struct err *e)
-{
-    struct sq_conn *c = sq_conn_get(s, e);
-    if (!c)
-        return e->code;
-    int rc = count_one(c, "SELECT count(*) FROM legacy_map", sessions, e);
-    if (rc == 0)
-        rc = count_one(c,
-                       "SELECT count(*) FROM legacy_map l JOIN communication_messages m ON "
-                       "m.conversation_id = l.conversation_id",
-                       messages, e);
-    if (rc == 0)
-        rc = count_one(c,
-                       "SELECT count(*) FROM legacy_map l JOIN communication_messages m ON "
-                       "m.conversation_id = l.conversation_id JOIN voice_call_details v ON "
-                       "v.message_id = m.id",
-                       details, e);
-    if (rc == 0)
-        rc = count_one(c,
-                       "SELECT count(*) FROM legacy_map l JOIN communication_events ev ON "
-                       "ev.conversation_id = l.conversation_id",
-                       events, e);
-    return rc;
-}
-
 int sq_count_customers(struct store *s, int64_t *customers, int64_t *appointments,
                        struct err *e)
 {

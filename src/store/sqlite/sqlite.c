@@ -481,7 +481,6 @@ int sq_appointment_exists(struct store *s, int64_t id, bool *exists, struct err 
 int sq_legacy_done(struct store *s, int64_t lo, int64_t hi, int64_t *ids, int max, int *n, struct err *e);
 int sq_legacy_map_insert(struct store *s, int64_t legacy_id, const char *session_id, const char *conv_id, struct err *e);
 int sq_legacy_scan(struct store *s, int64_t after, int64_t upto, int (*cb)(void *ctx, const struct legacy_target_row *r), void *ctx, struct err *e);
-int sq_legacy_counts(struct store *s, int64_t *sessions, int64_t *messages, int64_t *details, int64_t *events, struct err *e);
 int sq_count_customers(struct store *s, int64_t *customers, int64_t *appointments, struct err *e);
 int sq_legacy_map_dual(struct store *s, int64_t legacy_id, const char *session_id, const char *conv_id, struct err *e);
 int sq_legacy_call_write(struct store *s, const struct legacy_call_out *c, int64_t *legacy_id, struct err *e);
@@ -546,7 +545,6 @@ const struct store_ops sq_ops = {
     .legacy_done = sq_legacy_done,
     .legacy_map_insert = sq_legacy_map_insert,
     .legacy_scan = sq_legacy_scan,
-    .legacy_counts = sq_legacy_counts,
     .count_customers = sq_count_customers,
     .legacy_map_dual = sq_legacy_map_dual,
     .legacy_call_write = sq_legacy_call_write,
