@@ -662,12 +662,5 @@ int sq_count_conversations(struct store *s, int64_t *n, struct err *e)
     struct sq_conn *c = sq_conn_get(s, e);
     if (!c)
         return e->code;
-    sqlite3_stmt *st = sq_prepare(c, "SELECT coalesce(sum(n), 0) FROM conversation_counts", e);
-    if (!st)
-        return e->code;
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        *n = sqlite3_column_int64(st, 0);
-    sq_done(st);
-    return rc == SQLITE_ROW ? 0 : sq_fail(c, rc, e, "count");
+    return sq_count(c, "SELECT coalesce(sum(n), 0) FROM conversation_counts", n, e);
 }

@@ -54,6 +54,9 @@ int sq_fail(struct sq_conn *c, int rc, struct err *e, const char *what);
 /* Steps a statement that returns no rows (retrying SQLITE_BUSY); 0 or an err code. */
 int sq_exec_stmt(struct sq_conn *c, sqlite3_stmt *st, struct err *e, const char *what);
 
+/* Runs a query without parameters whose first row's first column is an integer (a count). */
+int sq_count(struct sq_conn *c, const char *sql, int64_t *out, struct err *e);
+
 /* Runs SQL text with no parameters (schema, pragmas, BEGIN/COMMIT). */
 int sq_exec(struct sq_conn *c, const char *sql, struct err *e);
 

@@ -244,25 +244,14 @@ int sq_legacy_scan(struct store *s, int64_t after, int64_t upto,
     return rc == SQLITE_DONE ? 0 : sq_fail(c, rc, e, "legacy scan");
 }
 
-static int count_one(struct sq_conn *c, const char *sql, int64_t *out, struct err *e)
-{
-    sqlite3_stmt *st = sq_prepare(c, sql, e);
-    if (!st)
-        return e->code;
-    int rc = sqlite3_step(st);
-    *out = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-    sq_done(st);
-    return rc == SQLITE_ROW ? 0 : sq_fail(c, rc, e, "count");
-}
-
 int sq_count_customers(struct store *s, int64_t *customers, int64_t *appointments,
                        struct err *e)
 {
     struct sq_conn *c = sq_conn_get(s, e);
     if (!c)
         return e->code;
-    int rc = count_one(c, "SELECT count(*) FROM customers", customers, e);
-    return rc == 0 ? count_one(c, "SELECT count(*) FROM appointments", appointments, e) : rc;
+    int rc = sq_count(c, "SELECT count(*) FROM customers", customers, e);
+    return rc == 0 ? sq_count(c, "SELECT count(*) FROM appointments", appointments, e) : rc;
 }
 
 int sq_legacy_call_write(struct store *s, const struct legacy_call_out *call, int64_t *legacy_id,
@@ -306,7 +295,7 @@ int sq_has_legacy_tables(struct store *s, bool *yes, struct err *e)
     if (!c)
         return e->code;
     int64_t n = 0;
-    int rc = count_one(c,
+    int rc = sq_count(c,
                        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN "
                        "('call_sessions', 'call_events')",
                        &n, e);
@@ -407,9 +396,9 @@ int sq_outbox_pending(struct store *s, int64_t *n, int64_t *oldest, struct err *
     struct sq_conn *c = sq_conn_get(s, e);
     if (!c)
         return e->code;
-    int rc = count_one(c, "SELECT count(*) FROM legacy_outbox WHERE delivered_at IS NULL", n, e);
+    int rc = sq_count(c, "SELECT count(*) FROM legacy_outbox WHERE delivered_at IS NULL", n, e);
     if (rc == 0)
-        rc = count_one(c,
+        rc = sq_count(c,
                        "SELECT coalesce(min(created_at), 0) FROM legacy_outbox "
                        "WHERE delivered_at IS NULL",
                        oldest, e);

@@ -31,15 +31,10 @@ static int ensure_table(struct sq_conn *c, struct err *e)
 
 static int current_version(struct sq_conn *c, int *v, struct err *e)
 {
-    sqlite3_stmt *st = sq_prepare(c, "SELECT coalesce(max(version), 0) FROM schema_version", e);
-    if (!st)
-        return e->code;
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        *v = sqlite3_column_int(st, 0);
-    int out = rc == SQLITE_ROW ? 0 : sq_fail(c, rc, e, "schema version");
-    sq_done(st);
-    return out;
+    int64_t n = 0;
+    int rc = sq_count(c, "SELECT coalesce(max(version), 0) FROM schema_version", &n, e);
+    *v = (int)n;
+    return rc;
 }
 
 int sq_schema_version(struct store *s, int *current, int *latest, struct err *e)

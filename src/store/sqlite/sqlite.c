@@ -186,6 +186,17 @@ int sq_exec(struct sq_conn *c, const char *sql, struct err *e)
     return code;
 }
 
+int sq_count(struct sq_conn *c, const char *sql, int64_t *out, struct err *e)
+{
+    sqlite3_stmt *st = sq_prepare(c, sql, e);
+    if (!st)
+        return e->code;
+    int rc = sqlite3_step(st);
+    *out = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sq_done(st);
+    return rc == SQLITE_ROW ? 0 : sq_fail(c, rc, e, "count");
+}
+
 void sq_bind_text(sqlite3_stmt *st, int i, const char *v)
 {
     if (v)
@@ -316,13 +327,8 @@ static int sq_ping(struct store *s, struct err *e)
     struct sq_conn *c = sq_conn_get(s, e);
     if (!c)
         return e ? e->code : ERR_BACKEND;
-    sqlite3_stmt *st = sq_prepare(c, "SELECT count(*) FROM schema_version", e);
-    if (!st)
-        return e->code;
-    int rc = sqlite3_step(st);
-    int out = rc == SQLITE_ROW ? 0 : sq_fail(c, rc, e, "ping");
-    sq_done(st);
-    return out;
+    int64_t n;
+    return sq_count(c, "SELECT count(*) FROM schema_version", &n, e);
 }
 
 static int sq_bulk_mode(struct store *s, struct err *e)
