@@ -219,58 +219,7 @@ TEST(outcome_from_legacy_table)
     }
 }
 
-/* ---- a temporary database -------------------------------------------------------------------- */
-
-static struct {
-    struct store *s;
-    struct arena *a;
-    char path[64];
-    bool registered;
-} G;
-
-static void db_close(void)
-{
-    if (G.s)
-        store_close(G.s);
-    G.s = NULL;
-    arena_free(G.a);
-    G.a = NULL;
-    if (G.path[0]) {
-        static const char *const sfx[] = {"", "-wal", "-shm", "-journal"};
-        for (size_t i = 0; i < COUNT(sfx); i++) {
-            char p[80];
-            snprintf(p, sizeof p, "%s%s", G.path, sfx[i]);
-            unlink(p);
-        }
-        G.path[0] = '\0';
-    }
-}
-
-static bool db_open(void)
-{
-    db_close();
-    if (!G.registered) {
-        atexit(db_close);
-        G.registered = true;
-        log_min_level = LOG_WARN;
-    }
-    snprintf(G.path, sizeof G.path, "/tmp/sb_domain_test_XXXXXX");
-    int fd = mkstemp(G.path);
-    if (fd < 0) {
-        G.path[0] = '\0';
-        return false;
-    }
-    close(fd);
-    struct err e = {0};
-    G.s = store_open(G.path, &e);
-    G.a = arena_new(0, 0);
-    int from, to;
-    if (!G.s || !G.a || store_migrate(G.s, &from, &to, &e) < 0) {
-        fprintf(stderr, "  cannot open a test database: %s\n", e.msg);
-        return false;
-    }
-    return true;
-}
+#include "testdb.h"
 
 /* ---- customers ------------------------------------------------------------------------------ */
 

@@ -33,59 +33,7 @@
 #define T0 INT64_C(1762571910000000) /* 2025-11-08T03:18:30Z */
 #define MIN (60 * TIME_US_PER_SEC)
 
-/* ---- fixture: one fresh database per case ---------------------------------------------------- */
-
-static struct {
-    struct store *s;
-    struct arena *a;
-    char path[64];
-    bool registered;
-} G;
-
-static void db_close(void)
-{
-    if (G.s)
-        store_close(G.s);
-    G.s = NULL;
-    arena_free(G.a);
-    G.a = NULL;
-    if (G.path[0]) {
-        static const char *const sfx[] = {"", "-wal", "-shm", "-journal"};
-        for (size_t i = 0; i < COUNT(sfx); i++) {
-            char p[80];
-            snprintf(p, sizeof p, "%s%s", G.path, sfx[i]);
-            unlink(p);
-        }
-        G.path[0] = '\0';
-    }
-}
-
-/* Opens a new migrated database in G; false (with the reason on stderr) on failure. */
-static bool db_open(void)
-{
-    db_close();
-    if (!G.registered) {
-        atexit(db_close); /* also when a case fails half-way */
-        G.registered = true;
-        log_min_level = LOG_WARN; /* no "applied migration" line per case */
-    }
-    snprintf(G.path, sizeof G.path, "/tmp/sb_store_test_XXXXXX");
-    int fd = mkstemp(G.path);
-    if (fd < 0) {
-        G.path[0] = '\0';
-        return false;
-    }
-    close(fd);
-    struct err e = {0};
-    G.s = store_open(G.path, &e);
-    G.a = arena_new(0, 0);
-    int from = -1, to = -1;
-    if (!G.s || !G.a || store_migrate(G.s, &from, &to, &e) < 0) {
-        fprintf(stderr, "  cannot open a test database: %s\n", e.msg);
-        return false;
-    }
-    return true;
-}
+#include "testdb.h"
 
 /* A customer through the domain layer; id 0 on failure. */
 static int64_t mk_customer(const char *name, const char *phone, const char *email)
