@@ -31,6 +31,10 @@ int cli_config(int argc, char **argv, char ***rest, int *n_rest);
  * applies pending migrations first. */
 struct store *cli_open_store(bool migrate);
 
+/* Finishes a bulk load that was interrupted with indexes set aside (store_bulk_finish), logging
+ * each step; 0, or prints the problem and returns EXIT_RUNTIME. */
+int cli_finish_bulk(struct store *s);
+
 /* The version string. */
 extern const char *const SWITCHBOARD_VERSION;
 

@@ -22,6 +22,7 @@ static int usage(const char *cmd)
             "usage: switchboard %s --from sqlite:PATH|postgres://... [--db TARGET]%s\n", cmd,
             strcmp(cmd, "legacy-migrate") == 0
                 ? "\n           [--dry-run] [--limit N] [--session-ids a,b,...] [--batch N] [--json]"
+                  "\n           [--keep-indexes]"
                 : "");
     return EXIT_USAGE;
 }
@@ -80,6 +81,8 @@ static int run(int argc, char **argv, bool migrate)
             o.from = a + 7;
         } else if (migrate && strcmp(a, "--dry-run") == 0) {
             o.dry_run = true;
+        } else if (migrate && strcmp(a, "--keep-indexes") == 0) {
+            o.keep_indexes = true;
         } else if (strcmp(a, "--json") == 0) {
             o.json = true;
         } else if (migrate && strcmp(a, "--limit") == 0 && v && parse_i64(v, 1, INT64_MAX, &num)) {
@@ -137,6 +140,9 @@ static int run(int argc, char **argv, bool migrate)
         if (store_schema_version(s, &cur, &latest, &e) < 0 || cur < latest) {
             fprintf(stderr, "switchboard %s: the target database is not migrated (run "
                             "`switchboard migrate`)\n", cmd);
+            store_close(s);
+            s = NULL;
+        } else if (cli_finish_bulk(s) != 0) { /* the comparison reads through the indexes */
             store_close(s);
             s = NULL;
         }

@@ -37,14 +37,20 @@ int cmd_migrate(int argc, char **argv)
         if (rc == 0)
             printf("schema version %d of %d (%s)%s\n", from, latest, store_backend(s),
                    from < latest ? ": run `switchboard migrate` to upgrade" : ", up to date");
+        int pending = 0;
+        if (rc == 0 && store_bulk_pending(s, &pending, &e) == 0 && pending)
+            printf("an interrupted bulk load left %d indexes set aside: run `switchboard migrate` "
+                   "to rebuild them\n", pending);
     } else {
         rc = store_migrate(s, &from, &to, &e);
         if (rc == 0 && from == to)
             printf("schema already at version %d (%s)\n", to, store_backend(s));
         else if (rc == 0)
             printf("schema migrated from version %d to %d (%s)\n", from, to, store_backend(s));
+        if (rc == 0 && cli_finish_bulk(s) != 0)
+            rc = ERR_BACKEND;
     }
-    if (rc < 0)
+    if (rc < 0 && e.code)
         fprintf(stderr, "switchboard: migrate: %s\n", e.msg);
     store_close(s);
     return rc < 0 ? EXIT_RUNTIME : 0;

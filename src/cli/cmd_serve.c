@@ -69,6 +69,10 @@ int cmd_serve(int argc, char **argv)
         store_close(s);
         return EXIT_RUNTIME;
     }
+    if (cli_finish_bulk(s) != 0) {
+        store_close(s);
+        return EXIT_RUNTIME;
+    }
 
     char host[128];
     int port;

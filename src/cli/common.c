@@ -59,3 +59,29 @@ struct store *cli_open_store(bool migrate)
     }
     return s;
 }
+
+static void bulk_step(void *ctx, const char *what, int i, int n)
+{
+    (void)ctx;
+    log_info("store", "rebuilding %s (%d/%d)", what, i, n);
+}
+
+int cli_finish_bulk(struct store *s)
+{
+    struct err e;
+    err_clear(&e);
+    int pending = 0;
+    if (store_bulk_pending(s, &pending, &e) == 0 && pending == 0)
+        return 0;
+    if (e.code == 0) {
+        log_warn("store", "an interrupted bulk load left %d indexes set aside; rebuilding them "
+                          "first", pending);
+        if (store_bulk_finish(s, bulk_step, NULL, &e) == 0) {
+            log_info("store", "indexes rebuilt");
+            return 0;
+        }
+    }
+    fprintf(stderr, "switchboard: cannot rebuild the indexes of an interrupted bulk load: %s\n",
+            e.msg);
+    return EXIT_RUNTIME;
+}

@@ -82,6 +82,7 @@ int64_t legacy_ts(const char *s);
 struct legacy_opts {
     const char *from;  /* source URL */
     bool dry_run, json;
+    bool keep_indexes; /* never set indexes aside, even for a large load (a serving target) */
     int64_t limit;     /* most sessions to migrate in this run, 0 = all */
     const char *const *session_ids;
     int n_session_ids;

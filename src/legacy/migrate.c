@@ -67,6 +67,10 @@ static bool ids_has(const struct ids *s, int64_t id) /* s sorted ascending */
 
 #define N_SLOTS 3
 
+/* Loads at least this large (and at least twice the conversations already in the target) set the
+ * target's secondary indexes aside and rebuild them at the end (store_bulk_begin). */
+#define BULK_MIN_SESSIONS 20000
+
 /* A batch of mapped sessions and the arena that holds them. */
 struct slot {
     struct legacy_mapped *batch;
@@ -108,6 +112,7 @@ struct run {
     uint64_t src_sum;
     int64_t src_events;
     int64_t t0, last_progress;
+    bool bulk; /* indexes set aside for this load */
 };
 
 static void report_error(struct run *r, const char *what, const char *sid, int64_t id,
@@ -568,6 +573,51 @@ static int sessions_phase(struct run *r)
     return rc;
 }
 
+/* ---- indexes set aside for a large load ---------------------------------------------------- */
+
+static void rebuild_step(void *ctx, const char *what, int i, int n)
+{
+    struct run *r = ctx;
+    fprintf(r->o->log, "indexes: rebuilding %s (%d/%d)\n", what, i, n);
+    fflush(r->o->log);
+}
+
+static int rebuild_indexes(struct run *r)
+{
+    int64_t t = time_mono_us();
+    int rc = store_bulk_finish(r->s, rebuild_step, r, &r->e);
+    if (rc == 0)
+        fprintf(r->o->log, "indexes: rebuilt in %.1f s\n", (double)(time_mono_us() - t) / 1e6);
+    return rc;
+}
+
+/* Sets the indexes aside when the load is large for the target, or resumes a load that was
+ * interrupted with them set aside. */
+static int bulk_start(struct run *r)
+{
+    int pending = 0;
+    int rc = store_bulk_pending(r->s, &pending, &r->e);
+    if (rc < 0 || r->o->dry_run)
+        return rc;
+    if (pending && r->o->keep_indexes)
+        return rebuild_indexes(r);
+    if (!pending) {
+        int64_t want = r->total_expected, have = 0;
+        if (r->o->limit && r->o->limit < want)
+            want = r->o->limit;
+        if (r->o->keep_indexes || want < BULK_MIN_SESSIONS)
+            return 0;
+        if ((rc = store_count_conversations(r->s, &have, &r->e)) < 0)
+            return rc;
+        if (have >= want / 2)
+            return 0;
+    }
+    fprintf(r->o->log, "indexes: set aside for the load and rebuilt at the end%s\n",
+            pending ? " (resuming an interrupted load)" : "");
+    r->bulk = true;
+    return store_bulk_begin(r->s, &r->e);
+}
+
 /* ---- verification ------------------------------------------------------------------------- */
 
 struct verify_ctx {
@@ -672,6 +722,8 @@ int legacy_migrate(struct store *s, const struct legacy_opts *o)
     if (rc == 0 && o->session_ids && !(r.seen_ids = calloc((size_t)o->n_session_ids, 1)))
         rc = ERR_NOMEM;
     if (rc == 0)
+        rc = bulk_start(&r);
+    if (rc == 0)
         rc = sessions_phase(&r);
     for (int i = 0; rc == 0 && r.seen_ids && i < o->n_session_ids; i++) {
         if (r.seen_ids[i] || (o->limit && r.queued >= o->limit))
@@ -680,6 +732,17 @@ int legacy_migrate(struct store *s, const struct legacy_opts *o)
         report_error(&r, "session", o->session_ids[i], 0, "not found in the legacy database");
     }
     progress(&r, true);
+    if (r.bulk) { /* also after a failure: the target keeps its whole schema */
+        struct err saved = r.e;
+        int brc = rebuild_indexes(&r);
+        if (brc < 0)
+            fprintf(o->log, "legacy-migrate: rebuilding the indexes failed: %s (the next run, "
+                            "`switchboard migrate` or the server finishes it)\n", r.e.msg);
+        if (rc == 0)
+            rc = brc;
+        else
+            r.e = saved;
+    }
     double secs = (double)(time_mono_us() - r.t0) / 1e6;
     if (rc < 0) {
         fprintf(o->log, "legacy-migrate: stopped: %s\n", r.e.msg[0] ? r.e.msg : err_name(rc));

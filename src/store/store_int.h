@@ -17,6 +17,10 @@ struct store_ops {
     int (*schema_version)(struct store *s, int *current, int *latest, struct err *e);
     int (*ping)(struct store *s, struct err *e);
     int (*bulk_mode)(struct store *s, struct err *e);
+    int (*bulk_begin)(struct store *s, struct err *e);
+    int (*bulk_pending)(struct store *s, int *objects, struct err *e);
+    int (*bulk_finish)(struct store *s, void (*step)(void *ctx, const char *what, int i, int n),
+                       void *ctx, struct err *e);
     int (*writer_mode)(struct store *s, struct err *e);
     int (*begin)(struct store *s, bool write, struct err *e);
     int (*commit)(struct store *s, struct err *e);

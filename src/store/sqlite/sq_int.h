@@ -85,6 +85,10 @@ void sq_read_conv(sqlite3_stmt *st, int first, struct arena *a, struct conversat
 /* Statement groups implemented in their own files. */
 extern const struct store_ops sq_ops;
 int sq_migrate(struct store *s, int *from, int *to, struct err *e);
+int sq_bulk_begin(struct store *s, struct err *e);
+int sq_bulk_pending(struct store *s, int *objects, struct err *e);
+int sq_bulk_finish(struct store *s, void (*step)(void *ctx, const char *what, int i, int n),
+                   void *ctx, struct err *e);
 int sq_schema_version(struct store *s, int *current, int *latest, struct err *e);
 
 #endif

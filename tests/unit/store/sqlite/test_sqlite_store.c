@@ -11,7 +11,8 @@
  * and direction, full-text `q` by message word, subject and customer name; timeline order and
  * stats; detail with each message's channel block and events in time order; sms_find by provider
  * id; the opt-out ledger with out-of-order timestamps; API tokens; transactions (rollback, nesting,
- * dom_tx) leaving nothing behind. Only headers are included: no single object mirrors this file.
+ * dom_tx) leaving nothing behind; bulk loads (indexes set aside, surviving a reopen, rebuilt
+ * once, search catching up). Only headers are included: no single object mirrors this file.
  * The suite talks to the backend only through store_open(url), so it can run on another backend.
  */
 #include "core/arena.h"
@@ -1043,9 +1044,83 @@ TEST(transaction_rollback_leaves_nothing)
     db_close();
 }
 
+/* ---- bulk loads ---------------------------------------------------------------------------- */
+
+static int bulk_steps;
+static void count_step(void *ctx, const char *what, int i, int n)
+{
+    (void)ctx, (void)what, (void)n;
+    bulk_steps = i;
+}
+
+/* The conversations a full-text query finds; -1 on error. */
+static int found(const char *q)
+{
+    struct conv_filter f = {.q = q, .limit = 10, .want_total = true};
+    struct conv_page page;
+    struct err e = {0};
+    return store_conv_list(G.s, &f, G.a, &page, &e) == 0 ? page.n : -1;
+}
+
+TEST(bulk_load_sets_indexes_aside_and_rebuilds)
+{
+    CHECK(db_open());
+    struct err e = {0};
+    int pending = -1;
+    char x[UUID_STR_LEN + 1], y[UUID_STR_LEN + 1];
+    CHECK(mk_conv("sms", 0, T0, NULL, x));
+    CHECK(mk_msg(x, "sms", "Can I reschedule for Thursday?", T0 + MIN));
+    CHECK_INT(store_bulk_pending(G.s, &pending, &e), 0);
+    CHECK_INT(pending, 0);
+
+    /* set aside: twelve objects; a second begin (a resumed load) changes nothing */
+    CHECK_INT(store_bulk_begin(G.s, &e), 0);
+    CHECK_INT(store_bulk_pending(G.s, &pending, &e), 0);
+    CHECK_INT(pending, 12);
+    CHECK_INT(store_bulk_begin(G.s, &e), 0);
+    CHECK_INT(store_bulk_pending(G.s, &pending, &e), 0);
+    CHECK_INT(pending, 12);
+
+    /* writes and reads go on (without the indexes); new messages wait for the search index */
+    CHECK(mk_conv("voice", 0, T0 + 2 * MIN, NULL, y));
+    CHECK(mk_msg(y, "voice", "A question about invoice 1234", T0 + 3 * MIN));
+    struct conv_filter f = {.channel = "voice", .limit = 10, .want_total = true};
+    struct conv_page page;
+    CHECK_INT(store_conv_list(G.s, &f, G.a, &page, &e), 0);
+    CHECK_INT(page.n, 1);
+    CHECK_STR(page.items[0].id, y);
+    CHECK_INT(found("thursday"), 1);
+    CHECK_INT(found("invoice"), 0);
+
+    /* the process dies: the database still says what is set aside */
+    store_close(G.s);
+    G.s = store_open(G.path, &e);
+    CHECK(G.s != NULL);
+    CHECK_INT(store_bulk_pending(G.s, &pending, &e), 0);
+    CHECK_INT(pending, 12);
+
+    /* finishing rebuilds each object once and indexes what was written meanwhile, once */
+    bulk_steps = 0;
+    CHECK_INT(store_bulk_finish(G.s, count_step, NULL, &e), 0);
+    CHECK_INT(bulk_steps, 12);
+    CHECK_INT(store_bulk_pending(G.s, &pending, &e), 0);
+    CHECK_INT(pending, 0);
+    CHECK_INT(found("invoice"), 1);
+    CHECK_INT(found("thursday"), 1);
+    bulk_steps = 0;
+    CHECK_INT(store_bulk_finish(G.s, count_step, NULL, &e), 0);
+    CHECK_INT(bulk_steps, 0);
+
+    /* and the triggers are back: a new message is searchable at once */
+    CHECK(mk_msg(x, "sms", "Friday works too", T0 + 4 * MIN));
+    CHECK_INT(found("friday"), 1);
+    db_close();
+}
+
 TEST_MAIN(T(migrate_is_idempotent), T(open_errors), T(customer_insert_and_get),
           T(customer_unique_conflicts), T(customer_list_search), T(message_updates_conversation),
           T(active_for_customer), T(conv_list_filters_and_totals),
           T(keyset_cursor_equals_offset_paging), T(list_sort_order), T(full_text_search),
           T(timeline_order_and_stats), T(detail_messages_and_events), T(sms_find_by_provider_id),
-          T(optout_ledger_out_of_order), T(api_tokens), T(transaction_rollback_leaves_nothing))
+          T(optout_ledger_out_of_order), T(api_tokens), T(transaction_rollback_leaves_nothing),
+          T(bulk_load_sets_indexes_aside_and_rebuilds))
