@@ -715,16 +715,22 @@ int legacy_migrate(struct store *s, const struct legacy_opts *o)
     if (rc == 0)
         fprintf(o->log,
                 "customers: %lld migrated, %lld already present, %lld near-duplicates kept apart, "
-                "%lld errors; appointments: %lld migrated, %lld already present, %lld errors\n",
+                "%lld errors; appointments: %lld migrated, %lld already present, %lld errors "
+                "(%.1f s)\n",
                 (long long)r.cust_migrated, (long long)r.cust_skipped,
                 (long long)r.cust_duplicates, (long long)r.cust_errors,
-                (long long)r.appt_migrated, (long long)r.appt_skipped, (long long)r.appt_errors);
+                (long long)r.appt_migrated, (long long)r.appt_skipped, (long long)r.appt_errors,
+                (double)(time_mono_us() - r.t0) / 1e6);
     if (rc == 0 && o->session_ids && !(r.seen_ids = calloc((size_t)o->n_session_ids, 1)))
         rc = ERR_NOMEM;
     if (rc == 0)
         rc = bulk_start(&r);
+    int64_t t_sessions = time_mono_us();
     if (rc == 0)
         rc = sessions_phase(&r);
+    if (rc == 0)
+        fprintf(o->log, "sessions: %lld written in %.1f s\n", (long long)r.migrated,
+                (double)(time_mono_us() - t_sessions) / 1e6);
     for (int i = 0; rc == 0 && r.seen_ids && i < o->n_session_ids; i++) {
         if (r.seen_ids[i] || (o->limit && r.queued >= o->limit))
             continue;
