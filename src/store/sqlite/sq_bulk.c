@@ -4,7 +4,7 @@
  *
  * Layer: store/sqlite. Growing eleven indexes row by row costs about three times what writing
  * the rows does; CREATE INDEX over the finished table sorts once. What is set aside is recorded
- * in bulk_deferred (name, type, the CREATE statement) in the same transaction that drops it, so
+ * in bulk_deferred (order, name, type, the CREATE statement) in the transaction that drops it, so
  * the database always says how to get back to its full schema: a killed load leaves rows there
  * and the next store_bulk_finish completes them. Each object is rebuilt in its own transaction
  * and its row deleted with it, so finishing is itself resumable. The full-text trigger's row
@@ -23,21 +23,24 @@ struct deferrable {
     const char *backfill_sql; /* triggers: run with ?1 = mark before the trigger is recreated */
 };
 
+/* In the order the migrations create them: they are recreated in this order, which keeps the
+ * schema (and so the planner's choice between equally good indexes) as an uninterrupted database
+ * has it. A migration that adds a deferrable object appends it here. */
 static const struct deferrable DEFERRABLE[] = {
-    {"conv_activity", NULL, NULL},
+    {"conv_activity", NULL, NULL},                /* 001 */
     {"conv_channel_activity", NULL, NULL},
     {"conv_status_activity", NULL, NULL},
     {"conv_channel_status_activity", NULL, NULL},
     {"conv_customer_activity", NULL, NULL},
     {"conv_initiated", NULL, NULL},
     {"conv_score", NULL, NULL},
-    {"conv_active_thread", NULL, NULL},
     {"msg_conversation", NULL, NULL},
     {"event_conversation", NULL, NULL},
     {"event_type_time", NULL, NULL},
-    {"msg_fts_ins", "SELECT coalesce(max(rowid), 0) FROM communication_messages",
+    {"msg_fts_ins", "SELECT coalesce(max(rowid), 0) FROM communication_messages", /* 003 */
      "INSERT INTO message_fts(rowid, content) SELECT rowid, content FROM communication_messages "
      "WHERE rowid > ?1 AND content IS NOT NULL AND content <> ''"},
+    {"conv_active_thread", NULL, NULL},           /* 006 */
 };
 #define N_DEFERRABLE (sizeof DEFERRABLE / sizeof DEFERRABLE[0])
 
@@ -49,15 +52,17 @@ static const struct deferrable *deferrable(const char *name)
     return NULL;
 }
 
-/* Sets one object aside: records it and drops it (inside the caller's transaction). */
-static int set_aside(struct sq_conn *c, const struct deferrable *d, struct err *e)
+/* Sets DEFERRABLE[i] aside when it exists: records it and drops it (in the caller's
+ * transaction). An object already set aside by an interrupted load is simply absent. */
+static int set_aside(struct sq_conn *c, size_t i, struct err *e)
 {
+    const struct deferrable *d = &DEFERRABLE[i];
     sqlite3_stmt *st = sq_prepare(c, "SELECT type, sql FROM sqlite_master WHERE name = ?", e);
     if (!st)
         return e->code;
     sqlite3_bind_text(st, 1, d->name, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
-    if (rc != SQLITE_ROW) { /* absent: already set aside by an interrupted load, or dropped */
+    if (rc != SQLITE_ROW) {
         sq_done(st);
         return rc == SQLITE_DONE ? 0 : sq_fail(c, rc, e, "bulk begin");
     }
@@ -70,18 +75,19 @@ static int set_aside(struct sq_conn *c, const struct deferrable *d, struct err *
     int64_t mark = 0;
     rc = d->mark_sql ? sq_count(c, d->mark_sql, &mark, e) : 0;
     if (rc == 0 && (st = sq_prepare(c,
-                                    "INSERT INTO bulk_deferred(name, type, sql, mark) "
-                                    "VALUES (?, ?, ?, ?)",
+                                    "INSERT INTO bulk_deferred(seq, name, type, sql, mark) "
+                                    "VALUES (?, ?, ?, ?, ?)",
                                     e)) == NULL)
         rc = e->code;
     if (rc == 0) {
-        sqlite3_bind_text(st, 1, d->name, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, type, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, sql, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 1, (int64_t)i + 1);
+        sqlite3_bind_text(st, 2, d->name, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, type, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 4, sql, -1, SQLITE_STATIC);
         if (d->mark_sql)
-            sqlite3_bind_int64(st, 4, mark);
+            sqlite3_bind_int64(st, 5, mark);
         else
-            sqlite3_bind_null(st, 4);
+            sqlite3_bind_null(st, 5);
         rc = sq_exec_stmt(c, st, e, "bulk begin");
     }
     free(sql);
@@ -100,7 +106,7 @@ int sq_bulk_begin(struct store *s, struct err *e)
         return e->code;
     int rc = store_begin(s, true, e);
     for (size_t i = 0; rc == 0 && i < N_DEFERRABLE; i++)
-        rc = set_aside(c, &DEFERRABLE[i], e);
+        rc = set_aside(c, i, e);
     if (rc == 0)
         return store_commit(s, e);
     store_rollback(s);
@@ -164,10 +170,10 @@ int sq_bulk_finish(struct store *s, void (*step)(void *ctx, const char *what, in
     struct sq_conn *c = sq_conn_get(s, e);
     if (!c)
         return e->code;
-    /* indexes first, the trigger last: its backfill is the longest step */
+    /* in the order they were created, so the schema reads as it did */
     sqlite3_stmt *st = sq_prepare(c,
                                   "SELECT name, sql, coalesce(mark, 0) FROM bulk_deferred "
-                                  "ORDER BY type, name",
+                                  "ORDER BY seq",
                                   e);
     if (!st)
         return e->code;

@@ -20,12 +20,16 @@ DROP TABLE voice_call_details;
 ALTER TABLE voice_call_details_new RENAME TO voice_call_details;
 
 -- Secondary indexes and triggers set aside by a bulk load (store_bulk_begin), with the SQL
--- that recreates them. Rows here mean a load is in progress or was interrupted; finishing it
--- (store_bulk_finish) rebuilds each object and deletes its row. For the full-text trigger,
--- `mark` is the highest message rowid indexed before the load.
+-- that recreates them and their place in the order the migrations create them (`seq`):
+-- recreating them in that order keeps the query planner's choice between equally good indexes
+-- what it is on a database that never had a bulk load. Rows here mean a
+-- load is in progress or was interrupted; finishing it (store_bulk_finish) rebuilds each object
+-- and deletes its row. For the full-text trigger, `mark` is the highest message rowid indexed
+-- before the load.
 CREATE TABLE bulk_deferred (
-    name TEXT PRIMARY KEY,
+    seq  INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
     type TEXT NOT NULL CHECK (type IN ('index', 'trigger')),
     sql  TEXT NOT NULL,
     mark INTEGER
-) WITHOUT ROWID;
+);
