@@ -212,14 +212,13 @@ int store_ping(struct store *s, struct err *e);
 int store_bulk_mode(struct store *s, struct err *e);
 
 /* Bulk loads. store_bulk_begin sets the secondary indexes of conversations, messages and events
- * and the message full-text trigger aside, recording in the database how to rebuild them, so
- * that a large load writes each row once instead of once per index. store_bulk_finish rebuilds
- * whatever is set aside (sorting is far cheaper than growing an index row by row), reporting each
- * step through `step` when given; it is idempotent and resumable, and a load that was killed is
- * finished by the next store_bulk_finish. Reads stay correct meanwhile, only slower; full-text
- * search does not see messages written during the load until it finishes. */
+ * aside, recording in the database how to rebuild them, so that a large load writes each row
+ * once instead of once per index. store_bulk_finish rebuilds whatever is set aside (sorting is
+ * far cheaper than growing an index row by row), reporting each step through `step` when given;
+ * it is idempotent and resumable, and a load that was killed is finished by the next
+ * store_bulk_finish. Reads stay correct meanwhile, only slower. */
 int store_bulk_begin(struct store *s, struct err *e);
-int store_bulk_pending(struct store *s, int *objects, struct err *e);
+int store_bulk_pending(struct store *s, int *indexes, struct err *e);
 int store_bulk_finish(struct store *s, void (*step)(void *ctx, const char *what, int i, int n),
                       void *ctx, struct err *e);
 

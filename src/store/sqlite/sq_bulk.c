@@ -1,15 +1,13 @@
 /*
- * sq_bulk.c - bulk loads in SQLite: secondary indexes and the message full-text trigger are set
- * aside while a large load writes, then rebuilt by sorting.
+ * sq_bulk.c - bulk loads in SQLite: secondary indexes are set aside while a large load writes,
+ * then rebuilt by sorting.
  *
  * Layer: store/sqlite. Growing eleven indexes row by row costs about three times what writing
  * the rows does; CREATE INDEX over the finished table sorts once. What is set aside is recorded
- * in bulk_deferred (order, name, type, the CREATE statement) in the transaction that drops it, so
- * the database always says how to get back to its full schema: a killed load leaves rows there
- * and the next store_bulk_finish completes them. Each object is rebuilt in its own transaction
- * and its row deleted with it, so finishing is itself resumable. The full-text trigger's row
- * carries the highest message rowid indexed before the load; finishing indexes every message
- * above it (whoever wrote it) and recreates the trigger in one transaction.
+ * in bulk_deferred (order, name, the CREATE statement) in the transaction that drops it, so the
+ * database always says how to get back to its full schema: a killed load leaves rows there and
+ * the next store_bulk_finish completes them. Each index is rebuilt in its own transaction and its
+ * row deleted with it, so finishing is itself resumable.
  */
 #include "store/sqlite/sq_int.h"
 
@@ -17,83 +15,55 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct deferrable {
-    const char *name;
-    const char *mark_sql;     /* triggers: the high-water mark taken when set aside */
-    const char *backfill_sql; /* triggers: run with ?1 = mark before the trigger is recreated */
-};
-
 /* In the order the migrations create them: they are recreated in this order, which keeps the
  * schema (and so the planner's choice between equally good indexes) as an uninterrupted database
  * has it. A migration that adds a deferrable object appends it here. */
-static const struct deferrable DEFERRABLE[] = {
-    {"conv_activity", NULL, NULL},                /* 001 */
-    {"conv_channel_activity", NULL, NULL},
-    {"conv_status_activity", NULL, NULL},
-    {"conv_channel_status_activity", NULL, NULL},
-    {"conv_customer_activity", NULL, NULL},
-    {"conv_initiated", NULL, NULL},
-    {"conv_score", NULL, NULL},
-    {"msg_conversation", NULL, NULL},
-    {"event_conversation", NULL, NULL},
-    {"event_type_time", NULL, NULL},
-    {"msg_fts_ins", "SELECT coalesce(max(rowid), 0) FROM communication_messages", /* 003 */
-     "INSERT INTO message_fts(rowid, content) SELECT rowid, content FROM communication_messages "
-     "WHERE rowid > ?1 AND content IS NOT NULL AND content <> ''"},
-    {"conv_active_thread", NULL, NULL},           /* 006 */
+static const char *const DEFERRABLE[] = {
+    "conv_activity", /* 001 */
+    "conv_channel_activity",
+    "conv_status_activity",
+    "conv_channel_status_activity",
+    "conv_customer_activity",
+    "conv_initiated",
+    "conv_score",
+    "msg_conversation",
+    "event_conversation",
+    "event_type_time",
+    "conv_active_thread", /* 006 */
 };
 #define N_DEFERRABLE (sizeof DEFERRABLE / sizeof DEFERRABLE[0])
 
-static const struct deferrable *deferrable(const char *name)
-{
-    for (size_t i = 0; i < N_DEFERRABLE; i++)
-        if (strcmp(DEFERRABLE[i].name, name) == 0)
-            return &DEFERRABLE[i];
-    return NULL;
-}
-
 /* Sets DEFERRABLE[i] aside when it exists: records it and drops it (in the caller's
- * transaction). An object already set aside by an interrupted load is simply absent. */
+ * transaction). An index already set aside by an interrupted load is simply absent. */
 static int set_aside(struct sq_conn *c, size_t i, struct err *e)
 {
-    const struct deferrable *d = &DEFERRABLE[i];
-    sqlite3_stmt *st = sq_prepare(c, "SELECT type, sql FROM sqlite_master WHERE name = ?", e);
+    const char *name = DEFERRABLE[i];
+    sqlite3_stmt *st =
+        sq_prepare(c, "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?", e);
     if (!st)
         return e->code;
-    sqlite3_bind_text(st, 1, d->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     if (rc != SQLITE_ROW) {
         sq_done(st);
         return rc == SQLITE_DONE ? 0 : sq_fail(c, rc, e, "bulk begin");
     }
-    char type[16], drop[96];
-    snprintf(type, sizeof type, "%s", (const char *)sqlite3_column_text(st, 0));
-    char *sql = strdup((const char *)sqlite3_column_text(st, 1));
+    char *sql = strdup((const char *)sqlite3_column_text(st, 0));
     sq_done(st);
     if (!sql)
         return err_set(e, ERR_NOMEM, NULL, "out of memory");
-    int64_t mark = 0;
-    rc = d->mark_sql ? sq_count(c, d->mark_sql, &mark, e) : 0;
-    if (rc == 0 && (st = sq_prepare(c,
-                                    "INSERT INTO bulk_deferred(seq, name, type, sql, mark) "
-                                    "VALUES (?, ?, ?, ?, ?)",
-                                    e)) == NULL)
-        rc = e->code;
+    st = sq_prepare(c, "INSERT INTO bulk_deferred(seq, name, sql) VALUES (?, ?, ?)", e);
+    rc = st ? 0 : e->code;
     if (rc == 0) {
         sqlite3_bind_int64(st, 1, (int64_t)i + 1);
-        sqlite3_bind_text(st, 2, d->name, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, type, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 4, sql, -1, SQLITE_STATIC);
-        if (d->mark_sql)
-            sqlite3_bind_int64(st, 5, mark);
-        else
-            sqlite3_bind_null(st, 5);
+        sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, sql, -1, SQLITE_STATIC);
         rc = sq_exec_stmt(c, st, e, "bulk begin");
     }
     free(sql);
     if (rc == 0) {
-        snprintf(drop, sizeof drop, "DROP %s \"%s\"",
-                 strcmp(type, "trigger") == 0 ? "TRIGGER" : "INDEX", d->name);
+        char drop[96];
+        snprintf(drop, sizeof drop, "DROP INDEX \"%s\"", name);
         rc = sq_exec(c, drop, e);
     }
     return rc;
@@ -126,25 +96,14 @@ int sq_bulk_pending(struct store *s, int *objects, struct err *e)
     return rc;
 }
 
-/* Rebuilds one object and forgets it, in one transaction. */
+/* Rebuilds one index and forgets it, in one transaction. */
 static int rebuild(struct store *s, struct sq_conn *c, const char *name, const char *sql,
-                   int64_t mark, struct err *e)
+                   struct err *e)
 {
     int rc = store_begin(s, true, e);
     if (rc < 0)
         return rc;
-    const struct deferrable *d = deferrable(name);
-    if (d && d->backfill_sql) {
-        sqlite3_stmt *st = sq_prepare(c, d->backfill_sql, e);
-        if (!st)
-            rc = e->code;
-        else {
-            sqlite3_bind_int64(st, 1, mark);
-            rc = sq_exec_stmt(c, st, e, "bulk finish");
-        }
-    }
-    if (rc == 0)
-        rc = sq_exec(c, sql, e);
+    rc = sq_exec(c, sql, e);
     sqlite3_stmt *st = rc == 0 ? sq_prepare(c, "DELETE FROM bulk_deferred WHERE name = ?", e)
                                : NULL;
     if (rc == 0 && !st)
@@ -161,7 +120,6 @@ static int rebuild(struct store *s, struct sq_conn *c, const char *name, const c
 
 struct pending {
     char *name, *sql;
-    int64_t mark;
 };
 
 int sq_bulk_finish(struct store *s, void (*step)(void *ctx, const char *what, int i, int n),
@@ -172,8 +130,7 @@ int sq_bulk_finish(struct store *s, void (*step)(void *ctx, const char *what, in
         return e->code;
     /* in the order they were created, so the schema reads as it did */
     sqlite3_stmt *st = sq_prepare(c,
-                                  "SELECT name, sql, coalesce(mark, 0) FROM bulk_deferred "
-                                  "ORDER BY seq",
+                                  "SELECT name, sql FROM bulk_deferred ORDER BY seq",
                                   e);
     if (!st)
         return e->code;
@@ -182,7 +139,6 @@ int sq_bulk_finish(struct store *s, void (*step)(void *ctx, const char *what, in
     while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < 32) {
         todo[n].name = strdup((const char *)sqlite3_column_text(st, 0));
         todo[n].sql = strdup((const char *)sqlite3_column_text(st, 1));
-        todo[n].mark = sqlite3_column_int64(st, 2);
         n++;
         if (!todo[n - 1].name || !todo[n - 1].sql) {
             rc = SQLITE_NOMEM;
@@ -201,7 +157,7 @@ int sq_bulk_finish(struct store *s, void (*step)(void *ctx, const char *what, in
         for (int i = 0; out == 0 && i < n; i++) {
             if (step)
                 step(ctx, todo[i].name, i + 1, n);
-            out = rebuild(s, c, todo[i].name, todo[i].sql, todo[i].mark, e);
+            out = rebuild(s, c, todo[i].name, todo[i].sql, e);
         }
         char pragma[96];
         snprintf(pragma, sizeof pragma, "PRAGMA temp_store=MEMORY; PRAGMA cache_size=%lld",

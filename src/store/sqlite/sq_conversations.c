@@ -550,6 +550,8 @@ int sq_msg_insert(struct store *s, const struct message *m, struct err *e)
     int rc = sq_exec_stmt(c, st, e, "message insert");
     if (rc < 0)
         return rc;
+    if (m->content && *m->content)
+        sq_search_wrote(c);
     if (m->voice) {
         const struct msg_voice *v = m->voice;
         st = sq_prepare(c,

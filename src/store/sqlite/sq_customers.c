@@ -69,6 +69,8 @@ int sq_customer_insert(struct store *s, struct customer *cu, struct err *e)
     else
         cu->id = sqlite3_last_insert_rowid(c->db);
     sq_done(st);
+    if (out == 0)
+        sq_search_wrote(c);
     return out;
 }
 

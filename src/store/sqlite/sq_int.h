@@ -25,6 +25,7 @@ struct sq_conn {
     struct sq_store *owner;
     struct sq_conn *next; /* in the owner's list */
     int tx_depth;
+    bool search_dirty; /* wrote messages or customers that the full-text indexes lack */
     struct sq_cached cache[SQ_CACHE];
 };
 
@@ -85,6 +86,14 @@ void sq_read_conv(sqlite3_stmt *st, int first, struct arena *a, struct conversat
 /* Statement groups implemented in their own files. */
 extern const struct store_ops sq_ops;
 int sq_migrate(struct store *s, int *from, int *to, struct err *e);
+/* Full-text indexing at commit (sq_search.c). sq_search_wrote() marks that this connection
+ * wrote messages or customers (outside a transaction it indexes them at once); the outermost
+ * commit calls sq_search_catch_up(). An import that chooses its own customer id indexes it with
+ * sq_search_index_customer() when the id is below the mark. */
+void sq_search_wrote(struct sq_conn *c);
+int sq_search_catch_up(struct sq_conn *c, struct err *e);
+int sq_search_index_customer(struct sq_conn *c, int64_t id, const char *name, struct err *e);
+
 int sq_bulk_begin(struct store *s, struct err *e);
 int sq_bulk_pending(struct store *s, int *objects, struct err *e);
 int sq_bulk_finish(struct store *s, void (*step)(void *ctx, const char *what, int i, int n),

@@ -62,6 +62,10 @@ int sq_customer_import(struct store *s, const struct customer_import *cu, struct
     int rc = sqlite3_step(st);
     int out = rc == SQLITE_DONE ? 0 : import_conflict(c, rc, e, "customer import");
     sq_done(st);
+    if (out == 0) /* an id of its own may be below the search index's mark */
+        out = sq_search_index_customer(c, cu->id, cu->name, e);
+    if (out == 0)
+        sq_search_wrote(c);
     return out;
 }
 

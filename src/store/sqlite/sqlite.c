@@ -396,6 +396,14 @@ static int sq_writer_mode(struct store *s, struct err *e)
     return 0;
 }
 
+/* Runs a transaction statement through the statement cache: the group committer opens and
+ * releases a savepoint for every unit of work, and parsing them each time showed up. */
+static int tx_stmt(struct sq_conn *c, const char *sql, struct err *e)
+{
+    sqlite3_stmt *st = sq_prepare(c, sql, e);
+    return st ? sq_exec_stmt(c, st, e, sql) : e->code;
+}
+
 static int sq_begin(struct store *s, bool write, struct err *e)
 {
     struct sq_conn *c = sq_conn_get(s, e);
@@ -406,7 +414,7 @@ static int sq_begin(struct store *s, bool write, struct err *e)
         snprintf(sql, sizeof sql, "%s", write ? "BEGIN IMMEDIATE" : "BEGIN");
     else
         snprintf(sql, sizeof sql, "SAVEPOINT sp%d", c->tx_depth);
-    int rc = sq_exec(c, sql, e);
+    int rc = tx_stmt(c, sql, e);
     if (rc == 0)
         c->tx_depth++;
     return rc;
@@ -423,9 +431,11 @@ static int sq_commit(struct store *s, struct err *e)
     if (c->tx_depth > 0) {
         char sql[32];
         snprintf(sql, sizeof sql, "RELEASE sp%d", c->tx_depth);
-        return sq_exec(c, sql, e);
+        return tx_stmt(c, sql, e);
     }
-    int rc = sq_exec(c, "COMMIT", e);
+    int rc = sq_search_catch_up(c, e);
+    if (rc == 0)
+        rc = tx_stmt(c, "COMMIT", e);
     if (rc < 0) {
         struct err ignored;
         sq_exec(c, "ROLLBACK", &ignored);
@@ -441,11 +451,15 @@ static void sq_rollback(struct store *s)
     c->tx_depth--;
     struct err ignored;
     if (c->tx_depth > 0) {
-        char sql[64];
-        snprintf(sql, sizeof sql, "ROLLBACK TO sp%d; RELEASE sp%d", c->tx_depth, c->tx_depth);
-        sq_exec(c, sql, &ignored);
-    } else if (!sqlite3_get_autocommit(c->db)) {
-        sq_exec(c, "ROLLBACK", &ignored);
+        char sql[32];
+        snprintf(sql, sizeof sql, "ROLLBACK TO sp%d", c->tx_depth);
+        tx_stmt(c, sql, &ignored);
+        snprintf(sql, sizeof sql, "RELEASE sp%d", c->tx_depth);
+        tx_stmt(c, sql, &ignored);
+    } else {
+        c->search_dirty = false;
+        if (!sqlite3_get_autocommit(c->db))
+            sq_exec(c, "ROLLBACK", &ignored);
     }
 }
 
