@@ -67,7 +67,9 @@ static int receive(struct store *s, void *vctx, struct err *e)
         return rc;
     out->customer_id = cu.id;
     struct conversation conv;
-    rc = created ? ERR_NOTFOUND : store_conv_active_for(s, cu.id, "sms", x->a, &conv, e);
+    memset(&conv, 0, sizeof conv);
+    rc = created ? ERR_NOTFOUND
+                 : store_conv_active_thread(s, cu.id, "sms", conv.id, &conv.last_activity_at, e);
     if (rc == 0 && conv.last_activity_at < now - (int64_t)in->idle_minutes * 60 * TIME_US_PER_SEC) {
         /* the thread went idle: close it (and score it) before starting a new one */
         if ((rc = dom_conv_complete(s, conv.id, conv.last_activity_at, x->a, NULL, e)) < 0)

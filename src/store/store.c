@@ -161,6 +161,12 @@ int store_conv_active_for(struct store *s, int64_t customer_id, const char *chan
 {
     FWD(conv_active_for, customer_id, channel, a, out, e);
 }
+int store_conv_active_thread(struct store *s, int64_t customer_id, const char *channel,
+                             char id[UUID_STR_LEN + 1], int64_t *last_activity_at,
+                             struct err *e)
+{
+    FWD(conv_active_thread, customer_id, channel, id, last_activity_at, e);
+}
 int store_msg_insert(struct store *s, const struct message *m, struct err *e)
 {
     FWD(msg_insert, m, e);

@@ -266,6 +266,10 @@ int store_timeline_stats(struct store *s, int64_t customer_id, struct timeline_s
 /* The customer's latest active conversation of a channel, or ERR_NOTFOUND. */
 int store_conv_active_for(struct store *s, int64_t customer_id, const char *channel,
                           struct arena *a, struct conversation *out, struct err *e);
+/* The same, reading only its id and last activity (from the index: the inbound SMS path). */
+int store_conv_active_thread(struct store *s, int64_t customer_id, const char *channel,
+                             char id[UUID_STR_LEN + 1], int64_t *last_activity_at,
+                             struct err *e);
 
 /* Messages: inserts the message and its channel detail row, and updates the conversation's
  * last_activity_at, message_count and preview. */

@@ -55,6 +55,9 @@ struct store_ops {
                           struct err *e);
     int (*conv_active_for)(struct store *s, int64_t customer_id, const char *channel,
                            struct arena *a, struct conversation *out, struct err *e);
+    int (*conv_active_thread)(struct store *s, int64_t customer_id, const char *channel,
+                              char id[UUID_STR_LEN + 1], int64_t *last_activity_at,
+                              struct err *e);
     int (*msg_insert)(struct store *s, const struct message *m, struct err *e);
     int (*msgs_for)(struct store *s, const char *conv_id, struct arena *a, struct message **out,
                     int *n, struct err *e);

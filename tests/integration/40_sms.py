@@ -1,6 +1,9 @@
 """40_sms.py - the inbound Twilio SMS webhook: signatures, TwiML, deduplication under
 concurrency, validation, size limits, opt-out keywords, durability across kill -9, and the idle
 window that closes a thread and opens a new one."""
+import os
+import shutil
+import sqlite3
 import sys
 import threading
 import time
@@ -361,6 +364,18 @@ def run(h):
              c["name"] == "Known Person" and c["conversation_count"] == 1,
              "created %r, sms %r, customer %r" % (r, r2, c))
 
+    with h.section("checkpoints"):
+        n = srv.sql("SELECT count(*) FROM sms_details")[0][0]
+        time.sleep(0.6)  # the checkpointer runs every 100 ms
+        alone = os.path.join(srv.dir, "database-file-alone.db")
+        shutil.copyfile(srv.db, alone)  # the database file without its WAL
+        con = sqlite3.connect(alone)
+        try:
+            m = con.execute("SELECT count(*) FROM sms_details").fetchone()[0]
+        finally:
+            con.close()
+        h.eq("committed messages reach the database file itself, not only its WAL (the "
+             "checkpointer copies them)", m, n)
     srv.stop("sms: SIGTERM after the tests: exit 0, no sanitizer report")
 
     # ---- durability: kill -9 right after the last 200 ----

@@ -111,6 +111,35 @@ int sq_conv_get(struct store *s, const char *id, struct arena *a, struct convers
     return ret;
 }
 
+int sq_conv_active_thread(struct store *s, int64_t customer_id, const char *channel,
+                          char id[UUID_STR_LEN + 1], int64_t *last_activity_at, struct err *e)
+{
+    struct sq_conn *c = sq_conn_get(s, e);
+    if (!c)
+        return e->code;
+    sqlite3_stmt *st = sq_prepare(c,
+                                  "SELECT id, last_activity_at FROM conversations WHERE "
+                                  "customer_id = ? AND channel = ? AND status = 'active' "
+                                  "ORDER BY last_activity_at DESC LIMIT 1",
+                                  e);
+    if (!st)
+        return e->code;
+    sqlite3_bind_int64(st, 1, customer_id);
+    sq_bind_text(st, 2, channel);
+    int rc = sqlite3_step(st);
+    int ret = 0;
+    if (rc == SQLITE_ROW) {
+        snprintf(id, UUID_STR_LEN + 1, "%s", (const char *)sqlite3_column_text(st, 0));
+        *last_activity_at = sqlite3_column_int64(st, 1);
+    } else if (rc == SQLITE_DONE) {
+        ret = err_set(e, ERR_NOTFOUND, NULL, "no active conversation");
+    } else {
+        ret = sq_fail(c, rc, e, "active thread");
+    }
+    sq_done(st);
+    return ret;
+}
+
 int sq_conv_active_for(struct store *s, int64_t customer_id, const char *channel,
                        struct arena *a, struct conversation *out, struct err *e)
 {

@@ -343,9 +343,12 @@ static int sq_bulk_mode(struct store *s, struct err *e)
 /* Transactions nest: the outermost begin is BEGIN (IMMEDIATE for writers), inner ones are
  * savepoints, so an inner unit of work can fail and be undone alone. */
 #define CKPT_INTERVAL_MS 100
+#define CKPT_RESTART_FRAMES 1048576 /* 4 GiB of 4 KiB pages */
 
 /* Checkpoints the WAL every CKPT_INTERVAL_MS with its own connection (PASSIVE: never waits for
- * readers or the writer), until the store closes. */
+ * readers or the writer), until the store closes. The connection reads the schema first: a
+ * connection that has not read the database yet has not opened its WAL, and its checkpoints do
+ * nothing. */
 static void *ckpt_main(void *arg)
 {
     struct sq_store *ss = arg;
@@ -359,6 +362,8 @@ static void *ckpt_main(void *arg)
         return NULL;
     }
     sqlite3_busy_timeout(db, 100);
+    if (sqlite3_exec(db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL) != SQLITE_OK)
+        log_warn("store", "checkpointer cannot read '%s': %s", ss->path, sqlite3_errmsg(db));
     pthread_mutex_lock(&ss->lock);
     while (!ss->ckpt_stop) {
         struct timespec until;
@@ -380,6 +385,21 @@ static void *ckpt_main(void *arg)
     return NULL;
 }
 
+/* The writer's WAL hook, after each commit. The WAL starts over from its beginning when a write
+ * transaction begins with every frame already checkpointed: after any pause in the writes, as
+ * the checkpointer catches up within CKPT_INTERVAL_MS. A writer that commits back to back for
+ * minutes never sees that (the checkpointer is always a batch behind) and the WAL keeps growing;
+ * past CKPT_RESTART_FRAMES the writer checkpoints the tail itself so that its next transaction
+ * starts the WAL over. That costs the writer the checkpoint's two fsyncs (a pause of up to a
+ * second on slow disks), which is why it is a bound for disk space, not a routine. */
+static int writer_wal_hook(void *arg, sqlite3 *db, const char *schema, int frames)
+{
+    (void)arg;
+    if (frames > CKPT_RESTART_FRAMES)
+        sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    return SQLITE_OK;
+}
+
 static int sq_writer_mode(struct store *s, struct err *e)
 {
     struct sq_store *ss = (struct sq_store *)s;
@@ -389,6 +409,7 @@ static int sq_writer_mode(struct store *s, struct err *e)
     int rc = sq_exec(c, "PRAGMA wal_autocheckpoint=0", e);
     if (rc < 0)
         return rc;
+    sqlite3_wal_hook(c->db, writer_wal_hook, NULL);
     pthread_mutex_lock(&ss->lock);
     if (!ss->ckpt_running && pthread_create(&ss->ckpt, NULL, ckpt_main, ss) == 0)
         ss->ckpt_running = true;
@@ -487,6 +508,8 @@ int sq_timeline(struct store *, int64_t, int, bool, int64_t, const char *, struc
 int sq_timeline_stats(struct store *, int64_t, struct timeline_stats *, struct err *);
 int sq_conv_active_for(struct store *, int64_t, const char *, struct arena *,
                        struct conversation *, struct err *);
+int sq_conv_active_thread(struct store *, int64_t, const char *, char *, int64_t *,
+                          struct err *);
 int sq_msg_insert(struct store *, const struct message *, struct err *);
 int sq_msgs_for(struct store *, const char *, struct arena *, struct message **, int *,
                 struct err *);
@@ -556,6 +579,7 @@ const struct store_ops sq_ops = {
     .timeline = sq_timeline,
     .timeline_stats = sq_timeline_stats,
     .conv_active_for = sq_conv_active_for,
+    .conv_active_thread = sq_conv_active_thread,
     .msg_insert = sq_msg_insert,
     .msgs_for = sq_msgs_for,
     .event_insert = sq_event_insert,
