@@ -7,7 +7,8 @@
  * phone and no email, bad phone, bad email, bad names; E.164 and lower-case storage; default names
  * "Customer ••1234" and the e-mail's local part) and dom_sms_receive (validation before writing,
  * MessageSid idempotency, threading within the idle window using received_at as the clock,
- * closing an idle thread, and STOP/START/HELP on the opt-out ledger with their events). Only
+ * closing an idle thread, and STOP/START/HELP on the opt-out ledger with their events); the group
+ * committer undoing a failing unit alone while its batch commits. Only
  * headers are included: no single object mirrors this file.
  */
 #include "core/arena.h"
@@ -19,6 +20,7 @@
 
 #include "../testlib.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -554,7 +556,76 @@ TEST(sms_receive_keywords)
     db_close();
 }
 
+/* ---- group commit -------------------------------------------------------------------------- */
+
+struct unit {
+    char email[40];
+    bool fail, slow;
+    struct err e;
+    int rc;
+};
+static pthread_mutex_t units_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t units_done = PTHREAD_COND_INITIALIZER;
+static int units_left;
+
+static int unit_write(struct store *s, void *ctx, struct err *e)
+{
+    struct unit *u = ctx;
+    if (u->slow) /* holds the writer so that the units after it queue up into one batch */
+        usleep(100000);
+    struct customer c = {.name = "Unit", .email = u->email, .is_new_client = true};
+    int rc = store_customer_insert(s, &c, e);
+    if (rc == 0 && u->fail) /* after writing: the write must be undone with the unit */
+        return err_set(e, ERR_INVALID, "test", "failing on purpose");
+    return rc;
+}
+
+static void unit_done(void *ctx, int rc)
+{
+    struct unit *u = ctx;
+    pthread_mutex_lock(&units_lock);
+    u->rc = rc;
+    units_left--;
+    pthread_cond_broadcast(&units_done);
+    pthread_mutex_unlock(&units_lock);
+}
+
+TEST(group_commit_failing_unit_alone_undone)
+{
+    CHECK(db_open());
+    struct unit u[24];
+    memset(u, 0, sizeof u);
+    units_left = (int)COUNT(u);
+    CHECK_INT(dom_group_commit_start(G.s), 0);
+    for (size_t i = 0; i < COUNT(u); i++) {
+        snprintf(u[i].email, sizeof u[i].email, "unit%zu@example.com", i);
+        u[i].slow = i == 0;
+        u[i].fail = i == 7 || i == 8;
+        u[i].rc = -100;
+        CHECK_INT(dom_tx_async(G.s, unit_write, &u[i], &u[i].e, unit_done, &u[i]), 0);
+    }
+    pthread_mutex_lock(&units_lock);
+    while (units_left > 0)
+        pthread_cond_wait(&units_done, &units_lock);
+    pthread_mutex_unlock(&units_lock);
+    dom_group_commit_stop();
+    for (size_t i = 0; i < COUNT(u); i++) {
+        struct customer c;
+        struct err e = {0};
+        int found = store_customer_by_email(G.s, u[i].email, G.a, &c, &e);
+        if (u[i].fail) { /* its own error, and nothing it wrote */
+            CHECK_INT(u[i].rc, ERR_INVALID);
+            CHECK_STR(u[i].e.field, "test");
+            CHECK_INT(found, ERR_NOTFOUND);
+        } else { /* its neighbours in the batch are committed */
+            CHECK_INT(u[i].rc, 0);
+            CHECK_INT(found, 0);
+        }
+    }
+    db_close();
+}
+
 TEST_MAIN(T(email_normalise_table), T(sms_keyword_table), T(enumerations),
           T(outcome_from_legacy_table), T(customer_create_validation), T(sms_receive_validation),
           T(sms_receive_idempotent), T(sms_receive_idle_window_threading),
-          T(sms_receive_keywords))
+          T(sms_receive_keywords), T(group_commit_failing_unit_alone_undone))
