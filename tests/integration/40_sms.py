@@ -366,14 +366,23 @@ def run(h):
 
     with h.section("checkpoints"):
         n = srv.sql("SELECT count(*) FROM sms_details")[0][0]
-        time.sleep(0.6)  # the checkpointer runs every 100 ms
         alone = os.path.join(srv.dir, "database-file-alone.db")
-        shutil.copyfile(srv.db, alone)  # the database file without its WAL
-        con = sqlite3.connect(alone)
-        try:
-            m = con.execute("SELECT count(*) FROM sms_details").fetchone()[0]
-        finally:
-            con.close()
+        m = None
+        for _ in range(30):  # the checkpointer runs twice a second
+            time.sleep(0.2)
+            for suffix in ("", "-wal", "-shm"):
+                if os.path.exists(alone + suffix):
+                    os.unlink(alone + suffix)
+            shutil.copyfile(srv.db, alone)  # the database file without its WAL
+            con = sqlite3.connect(alone)
+            try:
+                m = con.execute("SELECT count(*) FROM sms_details").fetchone()[0]
+            except sqlite3.Error:
+                m = None  # copied mid-checkpoint: try again
+            finally:
+                con.close()
+            if m == n:
+                break
         h.eq("committed messages reach the database file itself, not only its WAL (the "
              "checkpointer copies them)", m, n)
     srv.stop("sms: SIGTERM after the tests: exit 0, no sanitizer report")
