@@ -7,7 +7,8 @@
  * in bulk_deferred (order, name, the CREATE statement) in the transaction that drops it, so the
  * database always says how to get back to its full schema: a killed load leaves rows there and
  * the next store_bulk_finish completes them. Each index is rebuilt in its own transaction and its
- * row deleted with it, so finishing is itself resumable.
+ * row deleted with it, so finishing is itself resumable. The loading connection also indexes
+ * what it wrote for full-text search once, when it finishes (sq_search.c).
  */
 #include "store/sqlite/sq_int.h"
 
@@ -77,9 +78,10 @@ int sq_bulk_begin(struct store *s, struct err *e)
     int rc = store_begin(s, true, e);
     for (size_t i = 0; rc == 0 && i < N_DEFERRABLE; i++)
         rc = set_aside(c, i, e);
-    if (rc == 0)
-        return store_commit(s, e);
-    store_rollback(s);
+    if (rc == 0 && (rc = store_commit(s, e)) == 0)
+        c->search_deferred = true; /* this connection indexes for search once, at the end */
+    else if (rc < 0)
+        store_rollback(s);
     return rc;
 }
 
@@ -147,17 +149,28 @@ int sq_bulk_finish(struct store *s, void (*step)(void *ctx, const char *what, in
     }
     sq_done(st);
     int out = rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : sq_fail(c, rc, e, "bulk finish");
-    if (out == 0 && n > 0) {
+    bool search = n > 0 || c->search_deferred; /* what the load wrote, into the search indexes
+                                                  (also when another process loaded it) */
+    if (out == 0 && search) {
         /* The sorter keeps runs of at most cache_size in memory and spills the rest to
-         * temporary files (not memory); extra sorter threads measured no faster here. */
+         * temporary files (not memory); extra sorter threads measured no faster here. The
+         * smaller cache also bounds the search indexing's one long transaction. */
         int64_t cache = 0;
         out = sq_count(c, "PRAGMA cache_size", &cache, e);
         if (out == 0)
             out = sq_exec(c, "PRAGMA temp_store=FILE; PRAGMA cache_size=-8192", e);
         for (int i = 0; out == 0 && i < n; i++) {
             if (step)
-                step(ctx, todo[i].name, i + 1, n);
+                step(ctx, todo[i].name, i + 1, n + 1);
             out = rebuild(s, c, todo[i].name, todo[i].sql, e);
+        }
+        if (out == 0) {
+            if (step)
+                step(ctx, "search index", n + 1, n + 1);
+            c->search_deferred = false;
+            c->search_dirty = true;
+            if ((out = store_begin(s, true, e)) == 0)
+                out = store_commit(s, e);
         }
         char pragma[96];
         snprintf(pragma, sizeof pragma, "PRAGMA temp_store=MEMORY; PRAGMA cache_size=%lld",

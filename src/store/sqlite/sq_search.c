@@ -11,6 +11,8 @@
  * same transaction, so a committed message is searchable at once and a rolled-back one never
  * was. Rowids only grow (the delete triggers lower the mark when the row at it goes), and
  * imports that choose their own ids below the mark index themselves (sq_search_index_customer).
+ * A bulk load defers this on its connection to store_bulk_finish; since the mark moves only when
+ * rows are indexed, whichever commit comes next after a killed load indexes what it left.
  */
 #include "store/sqlite/sq_int.h"
 
@@ -25,7 +27,7 @@ void sq_search_wrote(struct sq_conn *c)
 
 int sq_search_catch_up(struct sq_conn *c, struct err *e)
 {
-    if (!c->search_dirty)
+    if (!c->search_dirty || c->search_deferred)
         return 0;
     c->search_dirty = false;
     static const char *const SQL[] = {
