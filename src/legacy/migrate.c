@@ -573,6 +573,17 @@ static int sessions_phase(struct run *r)
     return rc;
 }
 
+/* The batches' memory, once the sessions are written (before the index rebuild, which sorts). */
+static void release_slots(struct run *r)
+{
+    for (int i = 0; i < N_SLOTS; i++) {
+        free(r->slots[i].batch);
+        arena_free(r->slots[i].arena);
+        r->slots[i].batch = NULL;
+        r->slots[i].arena = NULL;
+    }
+}
+
 /* ---- indexes set aside for a large load ---------------------------------------------------- */
 
 static void rebuild_step(void *ctx, const char *what, int i, int n)
@@ -738,6 +749,7 @@ int legacy_migrate(struct store *s, const struct legacy_opts *o)
         report_error(&r, "session", o->session_ids[i], 0, "not found in the legacy database");
     }
     progress(&r, true);
+    release_slots(&r);
     if (r.bulk) { /* also after a failure: the target keeps its whole schema */
         struct err saved = r.e;
         int brc = rebuild_indexes(&r);
@@ -773,10 +785,7 @@ int legacy_migrate(struct store *s, const struct legacy_opts *o)
     if (rc == 0 && errors == 0 && (o->dry_run || verified))
         status = 0;
     legacy_src_close(src);
-    for (int i = 0; i < N_SLOTS; i++) {
-        free(r.slots[i].batch);
-        arena_free(r.slots[i].arena);
-    }
+    release_slots(&r);
     pthread_mutex_destroy(&r.lock);
     pthread_cond_destroy(&r.changed);
     free(r.customers.v);

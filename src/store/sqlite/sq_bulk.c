@@ -152,13 +152,15 @@ int sq_bulk_finish(struct store *s, void (*step)(void *ctx, const char *what, in
     bool search = n > 0 || c->search_deferred; /* what the load wrote, into the search indexes
                                                   (also when another process loaded it) */
     if (out == 0 && search) {
-        /* The sorter keeps runs of at most cache_size in memory and spills the rest to
-         * temporary files (not memory); extra sorter threads measured no faster here. The
-         * smaller cache also bounds the search indexing's one long transaction. */
+        /* The sorter keeps runs of at most cache_size in memory per thread and spills the rest
+         * to temporary files (not memory); a second sorter thread makes the large indexes
+         * about a fifth faster on two cores. The smaller cache also bounds the search
+         * indexing's one long transaction. */
         int64_t cache = 0;
         out = sq_count(c, "PRAGMA cache_size", &cache, e);
         if (out == 0)
-            out = sq_exec(c, "PRAGMA temp_store=FILE; PRAGMA cache_size=-8192", e);
+            out = sq_exec(c, "PRAGMA temp_store=FILE; PRAGMA cache_size=-8192; PRAGMA threads=2",
+                          e);
         for (int i = 0; out == 0 && i < n; i++) {
             if (step)
                 step(ctx, todo[i].name, i + 1, n + 1);
@@ -173,7 +175,8 @@ int sq_bulk_finish(struct store *s, void (*step)(void *ctx, const char *what, in
                 out = store_commit(s, e);
         }
         char pragma[96];
-        snprintf(pragma, sizeof pragma, "PRAGMA temp_store=MEMORY; PRAGMA cache_size=%lld",
+        snprintf(pragma, sizeof pragma,
+                 "PRAGMA temp_store=MEMORY; PRAGMA cache_size=%lld; PRAGMA threads=0",
                  (long long)cache);
         struct err ignored;
         sq_exec(c, pragma, &ignored);
