@@ -12,6 +12,10 @@
  *   batches only, and a re-run skips exactly what was committed. A batch that fails is rolled
  *   back and its sessions retried one by one, so one bad row never blocks its neighbours; a
  *   session that still fails is reported with its session id and the reason.
+ * - A large load (BULK_MIN_SESSIONS, and twice what the target holds) sets the target's
+ *   secondary indexes aside and rebuilds them at the end (store_bulk_begin/finish): about twice
+ *   as fast as growing them row by row. The target records it, so a killed load is finished by
+ *   the next run (or `migrate`, or the server's start); --keep-indexes opts out.
  * - The verification compares, for the sessions migrated in this run, the source and target
  *   counts (sessions, messages, details, events) and a checksum of the mapped fields read back
  *   from the target.
