@@ -27,6 +27,7 @@ int random_bytes(void *p, size_t n);
 
 /* SHA-256 of n bytes as 64 lower-case hex characters into out[65]. */
 void sha256_hex(const void *p, size_t n, char out[65]);
+void sha256(const void *p, size_t n, unsigned char out[32]);
 
 /* base64url without padding of n bytes into out (4*ceil(n/3)+1 bytes); returns the length. */
 size_t base64url_encode(const void *p, size_t n, char *out);

@@ -120,7 +120,7 @@ static void meta_int(struct buf *b, const char *k, int64_t v)
 static uint64_t fold(const struct buf *b)
 {
     unsigned char md[SHA256_DIGEST_LENGTH];
-    SHA256((const unsigned char *)b->data, b->len, md);
+    sha256(b->data, b->len, md);
     uint64_t v = 0;
     for (int i = 0; i < 8; i++)
         v = v << 8 | md[i];
