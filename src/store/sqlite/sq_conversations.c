@@ -120,7 +120,7 @@ int sq_conv_active_thread(struct store *s, int64_t customer_id, const char *chan
     sqlite3_stmt *st = sq_prepare(c,
                                   "SELECT id, last_activity_at FROM conversations WHERE "
                                   "customer_id = ? AND channel = ? AND status = 'active' "
-                                  "ORDER BY last_activity_at DESC LIMIT 1",
+                                  "ORDER BY +last_activity_at DESC LIMIT 1", /* (see 007) */
                                   e);
     if (!st)
         return e->code;
@@ -149,7 +149,7 @@ int sq_conv_active_for(struct store *s, int64_t customer_id, const char *channel
     sqlite3_stmt *st = sq_prepare(
         c,
         "SELECT " SQ_CONV_COLS SQ_CONV_FROM " WHERE c.customer_id = ? AND c.channel = ? AND "
-        "c.status = 'active' ORDER BY c.last_activity_at DESC LIMIT 1",
+        "c.status = 'active' ORDER BY +c.last_activity_at DESC LIMIT 1", /* (see 007) */
         e);
     if (!st)
         return e->code;

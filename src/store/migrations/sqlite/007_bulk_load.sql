@@ -78,10 +78,12 @@ WHEN OLD.id <= (SELECT indexed_upto FROM search_state WHERE name = 'customer_fts
     INSERT INTO customer_fts(rowid, name) VALUES (NEW.id, NEW.name);
 END;
 
--- The active-thread index names the status among its columns: with it, the thread lookup
--- (customer, channel, status = 'active', newest first) matches three columns here against two
--- of conv_channel_status_activity, so the planner cannot take the latter (a scan of every active
--- thread of the channel) by a tie that the order of CREATE statements happens to break.
+-- The active-thread index names the status and leaves last_activity_at out: the thread lookup
+-- (customer, channel, status = 'active') matches three columns here against two of
+-- conv_channel_status_activity, and a thread's new message, which moves last_activity_at, no
+-- longer has to move an entry here too. The lookup orders by `+last_activity_at` (a customer
+-- has one active thread per channel, rarely two) so that the planner does not prefer an index
+-- for its order by a tie that the order of CREATE statements happens to break.
 DROP INDEX conv_active_thread;
-CREATE INDEX conv_active_thread ON conversations(customer_id, channel, status, last_activity_at)
+CREATE INDEX conv_active_thread ON conversations(customer_id, channel, status)
     WHERE status = 'active';
