@@ -3,8 +3,9 @@
  * commit.
  *
  * Layer: store/sqlite. New messages and customers are not indexed row by row from triggers:
- * FTS5 writes out its pending index data at every savepoint, and the group committer wraps each
- * unit of work in one, so a trigger made every message its own index segment plus the merge
+ * FTS5 writes out its pending index data at every savepoint, and units of work run under
+ * savepoints (nested dom_tx calls; the group committer when it re-runs a batch, and before
+ * that for every unit), so a trigger made every message its own index segment plus the merge
  * work that follows (about 30 us of a 45 us message insert). Instead the connection notes that
  * it wrote such rows, and just before the outermost COMMIT it indexes every row above the
  * high-water mark in search_state and moves the mark: one index flush per transaction, in the

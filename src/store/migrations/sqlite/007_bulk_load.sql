@@ -31,9 +31,9 @@ CREATE TABLE bulk_deferred (
 );
 
 -- The full-text indexes of messages and customer names are brought up to date when a write
--- transaction commits (sq_search.c), not row by row from triggers: the group committer wraps
--- each unit of work in a savepoint, and FTS5 writes out its pending index data at every
--- savepoint, so a trigger turned every message into its own index segment plus merge work.
+-- transaction commits (sq_search.c), not row by row from triggers: FTS5 writes out its pending
+-- index data at every savepoint, and units of work run under savepoints, so a trigger turned
+-- every message into its own index segment plus merge work.
 -- `indexed_upto` is the highest rowid (message) or id (customer) already in the index.
 CREATE TABLE search_state (
     name         TEXT PRIMARY KEY,
