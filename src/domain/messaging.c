@@ -151,7 +151,11 @@ static int prepare(struct store *s, void *vctx, struct err *e)
     }
     int64_t now = time_now_us();
     if (!rq->conversation_id) {
-        rc = store_conv_active_for(s, cu.id, rq->channel, a, &p->conv, e);
+        char id[UUID_STR_LEN + 1];
+        int64_t last = 0;
+        rc = store_conv_active_thread(s, cu.id, rq->channel, id, &last, e);
+        if (rc == 0)
+            rc = store_conv_get(s, id, a, &p->conv, e);
         if (rc == 0 &&
             p->conv.last_activity_at < now - (int64_t)rq->idle_minutes * 60 * TIME_US_PER_SEC)
             rc = ERR_NOTFOUND; /* idle: start a fresh thread */

@@ -156,11 +156,6 @@ int store_timeline_stats(struct store *s, int64_t customer_id, struct timeline_s
 {
     FWD(timeline_stats, customer_id, out, e);
 }
-int store_conv_active_for(struct store *s, int64_t customer_id, const char *channel,
-                          struct arena *a, struct conversation *out, struct err *e)
-{
-    FWD(conv_active_for, customer_id, channel, a, out, e);
-}
 int store_conv_active_thread(struct store *s, int64_t customer_id, const char *channel,
                              char id[UUID_STR_LEN + 1], int64_t *last_activity_at,
                              struct err *e)

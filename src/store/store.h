@@ -263,10 +263,8 @@ int store_timeline(struct store *s, int64_t customer_id, int limit, bool has_bef
                    struct conv_page *out, struct err *e);
 int store_timeline_stats(struct store *s, int64_t customer_id, struct timeline_stats *out,
                          struct err *e);
-/* The customer's latest active conversation of a channel, or ERR_NOTFOUND. */
-int store_conv_active_for(struct store *s, int64_t customer_id, const char *channel,
-                          struct arena *a, struct conversation *out, struct err *e);
-/* The same, reading only its id and last activity (from the index: the inbound SMS path). */
+/* The customer's latest active conversation of a channel: its id and last activity, or
+ * ERR_NOTFOUND (store_conv_get reads the rest). */
 int store_conv_active_thread(struct store *s, int64_t customer_id, const char *channel,
                              char id[UUID_STR_LEN + 1], int64_t *last_activity_at,
                              struct err *e);

@@ -53,8 +53,6 @@ struct store_ops {
                     struct conv_page *out, struct err *e);
     int (*timeline_stats)(struct store *s, int64_t customer_id, struct timeline_stats *out,
                           struct err *e);
-    int (*conv_active_for)(struct store *s, int64_t customer_id, const char *channel,
-                           struct arena *a, struct conversation *out, struct err *e);
     int (*conv_active_thread)(struct store *s, int64_t customer_id, const char *channel,
                               char id[UUID_STR_LEN + 1], int64_t *last_activity_at,
                               struct err *e);

@@ -140,33 +140,6 @@ int sq_conv_active_thread(struct store *s, int64_t customer_id, const char *chan
     return ret;
 }
 
-int sq_conv_active_for(struct store *s, int64_t customer_id, const char *channel,
-                       struct arena *a, struct conversation *out, struct err *e)
-{
-    struct sq_conn *c = sq_conn_get(s, e);
-    if (!c)
-        return e->code;
-    sqlite3_stmt *st = sq_prepare(
-        c,
-        "SELECT " SQ_CONV_COLS SQ_CONV_FROM " WHERE c.customer_id = ? AND c.channel = ? AND "
-        "c.status = 'active' ORDER BY +c.last_activity_at DESC LIMIT 1", /* (see 007) */
-        e);
-    if (!st)
-        return e->code;
-    sqlite3_bind_int64(st, 1, customer_id);
-    sq_bind_text(st, 2, channel);
-    int rc = sqlite3_step(st);
-    int ret = 0;
-    if (rc == SQLITE_ROW)
-        sq_read_conv(st, 0, a, out);
-    else if (rc == SQLITE_DONE)
-        ret = err_set(e, ERR_NOTFOUND, NULL, "no active conversation");
-    else
-        ret = sq_fail(c, rc, e, "active conversation");
-    sq_done(st);
-    return ret;
-}
-
 static const char *sort_expr(enum conv_sort s)
 {
     switch (s) {

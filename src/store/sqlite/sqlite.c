@@ -507,8 +507,6 @@ int sq_conv_detail(struct store *, const char *, struct arena *, struct detail *
 int sq_timeline(struct store *, int64_t, int, bool, int64_t, const char *, struct arena *,
                 struct conv_page *, struct err *);
 int sq_timeline_stats(struct store *, int64_t, struct timeline_stats *, struct err *);
-int sq_conv_active_for(struct store *, int64_t, const char *, struct arena *,
-                       struct conversation *, struct err *);
 int sq_conv_active_thread(struct store *, int64_t, const char *, char *, int64_t *,
                           struct err *);
 int sq_msg_insert(struct store *, const struct message *, struct err *);
@@ -579,7 +577,6 @@ const struct store_ops sq_ops = {
     .conv_detail = sq_conv_detail,
     .timeline = sq_timeline,
     .timeline_stats = sq_timeline_stats,
-    .conv_active_for = sq_conv_active_for,
     .conv_active_thread = sq_conv_active_thread,
     .msg_insert = sq_msg_insert,
     .msgs_for = sq_msgs_for,

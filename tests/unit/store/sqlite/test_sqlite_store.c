@@ -365,18 +365,21 @@ TEST(active_for_customer)
     CHECK(mk_conv("sms", cust, T0, NULL, a1));
     CHECK(mk_conv("sms", cust, T0 + MIN, NULL, a2));
     CHECK(mk_conv("voice", cust, T0 + 2 * MIN, NULL, v1));
-    struct conversation c;
-    CHECK_INT(store_conv_active_for(G.s, cust, "sms", G.a, &c, &e), 0);
-    CHECK_STR(c.id, a2); /* the latest */
+    char id[UUID_STR_LEN + 1];
+    int64_t last = 0;
+    CHECK_INT(store_conv_active_thread(G.s, cust, "sms", id, &last, &e), 0);
+    CHECK_STR(id, a2); /* the latest */
+    CHECK_INT(last, T0 + MIN);
     CHECK(mk_msg(a1, "sms", "bump", T0 + 5 * MIN));
-    CHECK_INT(store_conv_active_for(G.s, cust, "sms", G.a, &c, &e), 0);
-    CHECK_STR(c.id, a1); /* by last activity */
+    CHECK_INT(store_conv_active_thread(G.s, cust, "sms", id, &last, &e), 0);
+    CHECK_STR(id, a1); /* by last activity */
+    CHECK_INT(last, T0 + 5 * MIN);
     CHECK(set_status(a1, "completed"));
     CHECK(set_status(a2, "failed"));
-    CHECK_INT(store_conv_active_for(G.s, cust, "sms", G.a, &c, &e), ERR_NOTFOUND);
-    CHECK_INT(store_conv_active_for(G.s, cust, "voice", G.a, &c, &e), 0);
-    CHECK_STR(c.id, v1);
-    CHECK_INT(store_conv_active_for(G.s, cust, "email", G.a, &c, &e), ERR_NOTFOUND);
+    CHECK_INT(store_conv_active_thread(G.s, cust, "sms", id, &last, &e), ERR_NOTFOUND);
+    CHECK_INT(store_conv_active_thread(G.s, cust, "voice", id, &last, &e), 0);
+    CHECK_STR(id, v1);
+    CHECK_INT(store_conv_active_thread(G.s, cust, "email", id, &last, &e), ERR_NOTFOUND);
     db_close();
 }
 
