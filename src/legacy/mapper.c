@@ -76,28 +76,24 @@ static const char *map_subject(const struct legacy_session *s, const struct tran
 }
 
 /* function_calls rebuilt from function_called events: [{name, args, result}]. */
-static const char *function_calls(const struct legacy_session *s, struct arena *a)
+/* Appends one function_called event's call to the function_calls array ({name, args, result}). */
+static void add_function_call(json_t *calls, json_t *d)
 {
-    json_t *arr = json_array();
-    for (int i = 0; i < s->n_events; i++) {
-        const struct legacy_event *ev = &s->events[i];
-        if (!ev->event_type || strcmp(ev->event_type, "function_called") != 0 || !ev->data)
-            continue;
-        json_t *d = json_loads(ev->data, JSON_DECODE_ANY, NULL);
-        if (json_is_object(d)) {
-            json_t *call = json_object();
-            json_t *name = json_object_get(d, "function");
-            json_object_set(call, "name", name ? name : json_null());
-            json_t *args = json_object_get(d, "arguments");
-            json_object_set(call, "args", args ? args : json_null());
-            json_t *res = json_object_get(d, "result");
-            json_object_set(call, "result", res ? res : json_null());
-            json_array_append_new(arr, call);
-        }
-        json_decref(d);
-    }
-    char *txt = json_dumps(arr, JSON_COMPACT);
-    json_decref(arr);
+    if (!json_is_object(d))
+        return;
+    json_t *call = json_object();
+    json_t *name = json_object_get(d, "function");
+    json_object_set(call, "name", name ? name : json_null());
+    json_t *args = json_object_get(d, "arguments");
+    json_object_set(call, "args", args ? args : json_null());
+    json_t *res = json_object_get(d, "result");
+    json_object_set(call, "result", res ? res : json_null());
+    json_array_append_new(calls, call);
+}
+
+static const char *dump_calls(json_t *calls, struct arena *a)
+{
+    char *txt = json_dumps(calls, JSON_COMPACT);
     char *out = txt ? arena_strdup(a, txt) : NULL;
     free(txt);
     return out;
@@ -256,10 +252,9 @@ static int map(const struct legacy_session *s, bool customer_known, bool for_wri
                                           : 0;
     out->voice.recording_url = arena_strdup(a, s->recording_url);
     out->voice.transcript_segments = for_write ? transcript_segments_json(&t, a) : "[]";
-    out->voice.function_calls = for_write ? function_calls(s, a) : "[]";
     out->voice.interruption_count = s->customer_interruptions > 0 ? s->customer_interruptions : 0;
     out->voice.audio_quality_score = -1;
-    if (!m->content || !out->voice.transcript_segments || !out->voice.function_calls)
+    if (!m->content || !out->voice.transcript_segments)
         return err_set(e, ERR_NOMEM, NULL, "out of memory mapping the transcript");
     c->last_message_preview = dom_msg_preview(m->content, a);
     m->preview = c->last_message_preview;
@@ -268,13 +263,20 @@ static int map(const struct legacy_session *s, bool customer_known, bool for_wri
     out->events = arena_alloc(a, sizeof *out->events * (size_t)(s->n_events ? s->n_events : 1));
     if (!out->events)
         return err_set(e, ERR_NOMEM, NULL, "out of memory mapping events");
-    for (int i = 0; i < s->n_events; i++) {
+    /* each event's data is parsed once: to check it is JSON, and for the calls it records */
+    json_t *calls = for_write ? json_array() : NULL;
+    if (for_write && !calls)
+        return err_set(e, ERR_NOMEM, NULL, "out of memory mapping events");
+    int rc = 0;
+    for (int i = 0; rc == 0 && i < s->n_events; i++) {
         const struct legacy_event *src = &s->events[i];
         struct comm_event *ev = &out->events[out->n_events++];
-        if (!dom_is_event_type(src->event_type))
-            return err_set(e, ERR_INVALID, "event_type",
-                           "call event %lld has an event type the store cannot hold: '%.64s'",
-                           (long long)src->id, src->event_type ? src->event_type : "");
+        if (!dom_is_event_type(src->event_type)) {
+            rc = err_set(e, ERR_INVALID, "event_type",
+                         "call event %lld has an event type the store cannot hold: '%.64s'",
+                         (long long)src->id, src->event_type ? src->event_type : "");
+            break;
+        }
         ev->timestamp = legacy_ts(src->timestamp);
         if (!ev->timestamp)
             ev->timestamp = started;
@@ -284,18 +286,30 @@ static int map(const struct legacy_session *s, bool customer_known, bool for_wri
             ev->event_type = arena_strdup(a, src->event_type);
             ev->details = arena_strdup(a, src->data);
         }
-        if (src->data && !json_utf8_valid(src->data, strlen(src->data)))
-            return err_set(e, ERR_INVALID, "data", "call event %lld data is not valid UTF-8",
-                           (long long)src->id);
-        if (src->data) {
-            json_t *chk = json_loads(src->data, JSON_DECODE_ANY, NULL);
-            if (!chk)
-                return err_set(e, ERR_INVALID, "data", "call event %lld data is not JSON",
-                               (long long)src->id);
-            json_decref(chk);
-        }
         ev->message_id = m->id;
+        if (!src->data)
+            continue;
+        if (!json_utf8_valid(src->data, strlen(src->data))) {
+            rc = err_set(e, ERR_INVALID, "data", "call event %lld data is not valid UTF-8",
+                         (long long)src->id);
+            break;
+        }
+        json_t *d = json_loads(src->data, JSON_DECODE_ANY, NULL);
+        if (!d) {
+            rc = err_set(e, ERR_INVALID, "data", "call event %lld data is not JSON",
+                         (long long)src->id);
+            break;
+        }
+        if (calls && strcmp(src->event_type, "function_called") == 0)
+            add_function_call(calls, d);
+        json_decref(d);
     }
+    out->voice.function_calls = rc == 0 && calls ? dump_calls(calls, a) : "[]";
+    json_decref(calls);
+    if (rc < 0)
+        return rc;
+    if (!out->voice.function_calls)
+        return err_set(e, ERR_NOMEM, NULL, "out of memory mapping the function calls");
     out->digest = digest(s->id, c->customer_id, c->status, c->initiated_at, c->last_activity_at,
                          c->completed_at, c->satisfaction_score, c->sentiment, c->outcome,
                          c->subject, m->content, out->voice.duration_seconds,

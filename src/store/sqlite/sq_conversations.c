@@ -45,7 +45,10 @@ int sq_conv_insert(struct store *s, const struct conversation *cv, struct err *e
     sq_bind_text(st, 14, cv->score_explanation);
     sqlite3_bind_int64(st, 15, cv->message_count);
     sq_bind_text(st, 16, cv->last_message_preview);
-    return sq_exec_stmt(c, st, e, "conversation insert");
+    int rc = sq_exec_stmt(c, st, e, "conversation insert");
+    if (rc == 0 && cv->subject && *cv->subject)
+        sq_search_wrote(c); /* queued for the subject index */
+    return rc;
 }
 
 int sq_conv_update(struct store *s, const char *id, const struct conv_update *u, struct err *e)
@@ -86,6 +89,8 @@ int sq_conv_update(struct store *s, const char *id, const struct conv_update *u,
     else if (sqlite3_changes(c->db) == 0)
         out = err_set(e, ERR_NOTFOUND, "id", "conversation %s not found", id);
     sq_done(st);
+    if (out == 0 && u->subject && *u->subject)
+        sq_search_wrote(c); /* a new subject is queued for the subject index */
     return out;
 }
 

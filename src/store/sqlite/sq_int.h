@@ -25,7 +25,8 @@ struct sq_conn {
     struct sq_store *owner;
     struct sq_conn *next; /* in the owner's list */
     int tx_depth;
-    bool search_dirty;    /* wrote messages or customers that the full-text indexes lack */
+    bool search_dirty;    /* wrote messages, customers or subjects that the full-text
+                           * indexes lack */
     bool search_deferred; /* a bulk load: index them in store_bulk_finish, not at each commit */
     struct sq_cached cache[SQ_CACHE];
 };

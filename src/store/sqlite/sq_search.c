@@ -1,6 +1,6 @@
 /*
- * sq_search.c - keeps the full-text indexes of messages and customer names up to date at
- * commit.
+ * sq_search.c - keeps the full-text indexes of messages, customer names and conversation
+ * subjects up to date at commit.
  *
  * Layer: store/sqlite. New messages and customers are not indexed row by row from triggers:
  * FTS5 writes out its pending index data at every savepoint, and units of work run under
@@ -12,6 +12,8 @@
  * same transaction, so a committed message is searchable at once and a rolled-back one never
  * was. Rowids only grow (the delete triggers lower the mark when the row at it goes), and
  * imports that choose their own ids below the mark index themselves (sq_search_index_customer).
+ * Conversations have no rowid: their triggers queue the ids whose subject is new
+ * (subject_fts_queue), and the catch-up indexes and empties the queue.
  * A bulk load defers this on its connection to store_bulk_finish; since the mark moves only when
  * rows are indexed, whichever commit comes next after a killed load indexes what it left.
  */
@@ -41,6 +43,10 @@ int sq_search_catch_up(struct sq_conn *c, struct err *e)
         "indexed_upto FROM search_state WHERE name = 'customer_fts')",
         "UPDATE search_state SET indexed_upto = (SELECT coalesce(max(id), 0) FROM customers) "
         "WHERE name = 'customer_fts'",
+        "INSERT INTO subject_fts(subject, conversation_id) SELECT c.subject, c.id FROM "
+        "subject_fts_queue q JOIN conversations c ON c.id = q.conversation_id WHERE c.subject <> "
+        "''",
+        "DELETE FROM subject_fts_queue",
     };
     for (size_t i = 0; i < sizeof SQL / sizeof SQL[0]; i++) {
         sqlite3_stmt *st = sq_prepare(c, SQL[i], e);

@@ -336,8 +336,9 @@ static int sq_bulk_mode(struct store *s, struct err *e)
     struct sq_conn *c = sq_conn_get(s, e);
     if (!c)
         return e->code;
+    /* a long load checkpoints less often: each checkpoint syncs the log and the database */
     return sq_exec(c, "PRAGMA mmap_size=0; PRAGMA cache_size=-24576; "
-                      "PRAGMA wal_autocheckpoint=4000", e);
+                      "PRAGMA wal_autocheckpoint=32000", e);
 }
 
 /* Transactions nest: the outermost begin is BEGIN (IMMEDIATE for writers), inner ones are

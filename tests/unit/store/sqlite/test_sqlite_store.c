@@ -1150,6 +1150,20 @@ TEST(search_index_follows_commits)
     CHECK(q > 0);
     CHECK(mk_conv("email", q, T0 + 6 * MIN, NULL, x));
     CHECK_INT(found("quentin"), 1);
+    /* subjects: a rolled-back conversation's is not found, a committed one's is, and a new
+     * subject is found from the commit that sets it */
+    char z[UUID_STR_LEN + 1];
+    CHECK_INT(store_begin(G.s, true, &e), 0);
+    CHECK(mk_conv("email", 0, T0 + 7 * MIN, "Echo lounge booking", z));
+    store_rollback(G.s);
+    CHECK_INT(found("echo"), 0);
+    CHECK_INT(store_begin(G.s, true, &e), 0);
+    CHECK(mk_conv("email", 0, T0 + 8 * MIN, "Foxtrot peel question", z));
+    CHECK_INT(store_commit(G.s, &e), 0);
+    CHECK_INT(found("foxtrot"), 1);
+    struct conv_update u = {.subject = "Golf course voucher"};
+    CHECK_INT(store_conv_update(G.s, z, &u, &e), 0);
+    CHECK_INT(found("golf"), 1);
     db_close();
 }
 
