@@ -8,6 +8,7 @@
  * =, +, -, @, tab or CR, and not a plain number such as a phone) gets a leading apostrophe.
  */
 #include "api/api.h"
+#include "domain/domain.h"
 
 #include "core/json.h"
 #include "core/timeutil.h"
@@ -140,6 +141,12 @@ static void export_csv(struct http_req *req, struct http_resp *resp)
     if (!api_conv_filter_parse(req, resp, &x->f, &page, &page_size))
         return;
     x->s = app_store(req);
+    struct err se;
+    err_clear(&se);
+    if (x->f.q && dom_search_sync(x->s, &se) < 0) {
+        api_fail(req, resp, &se);
+        return;
+    }
     x->f.limit = CHUNK;
     x->f.offset = 0;
     x->f.want_total = false;

@@ -214,6 +214,11 @@ void dom_idem_release(struct store *s, const char *key);
 int dom_tx(struct store *s, int (*fn)(struct store *s, void *ctx, struct err *e), void *ctx,
            struct err *e);
 
+/* Makes sure every committed message, customer and subject is in the full-text indexes before
+ * a search reads them (the server's writer indexes at most every STORE_SEARCH_LAG_MS): a no-op
+ * when they are, else one write transaction through the writer. */
+int dom_search_sync(struct store *s, struct err *e);
+
 /* Queues fn like dom_tx without waiting: on_done(done_ctx, rc) is called once the unit is
  * committed or has failed (on the writer thread; or at once, on this thread, when no writer
  * runs). e and ctx must stay valid until then. Returns 0, or ERR_NOMEM (on_done not called). */

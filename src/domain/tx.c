@@ -126,6 +126,17 @@ static int run_batch(struct store *s, struct job *jobs, bool savepoints)
     return rc;
 }
 
+/* The writer's search indexing (store_search_flush); whether rows still wait for it. */
+static bool search_flush(struct store *s, enum search_flush how)
+{
+    struct err e;
+    err_clear(&e);
+    int rc = store_search_flush(s, how, &e);
+    if (rc < 0)
+        log_warn("domain", "search indexing failed (retried later): %s", e.msg);
+    return rc != 0;
+}
+
 static void *writer_main(void *arg)
 {
     struct committer *c = arg;
@@ -134,12 +145,32 @@ static void *writer_main(void *arg)
     struct err we;
     if (store_writer_mode(c->s, &we) < 0) /* checkpoints move to a background thread */
         log_warn("domain", "writer mode unavailable: %s", we.msg);
+    bool unindexed = false; /* committed rows wait for the search index (store_writer_mode) */
     for (;;) {
         pthread_mutex_lock(&c->lock);
-        while (!c->head && !c->stop)
-            pthread_cond_wait(&c->work, &c->lock);
+        while (!c->head && !c->stop) {
+            if (!unindexed) {
+                pthread_cond_wait(&c->work, &c->lock);
+                continue;
+            }
+            /* idle with rows unindexed: index them once the lag has passed */
+            struct timespec until;
+            clock_gettime(CLOCK_REALTIME, &until);
+            until.tv_nsec += (long)STORE_SEARCH_LAG_MS * 1000000L;
+            if (until.tv_nsec >= 1000000000L) {
+                until.tv_sec++;
+                until.tv_nsec -= 1000000000L;
+            }
+            pthread_cond_timedwait(&c->work, &c->lock, &until);
+            if (c->head || c->stop)
+                break;
+            pthread_mutex_unlock(&c->lock);
+            unindexed = search_flush(c->s, SEARCH_IF_DUE);
+            pthread_mutex_lock(&c->lock);
+        }
         if (!c->head && c->stop) {
             pthread_mutex_unlock(&c->lock);
+            search_flush(c->s, SEARCH_NOW); /* a clean stop leaves everything searchable */
             break;
         }
         struct job *batch = c->head, *last = batch;
@@ -164,6 +195,8 @@ static void *writer_main(void *arg)
                 break;
             backoff(&pause_us);
         }
+        unindexed = search_flush(c->s, SEARCH_IF_DUE); /* (usually just asks: its commit
+                                                           indexed when due) */
         struct job *async = NULL;
         pthread_mutex_lock(&c->lock);
         for (struct job *j = batch, *next; j; j = next) {
@@ -287,4 +320,20 @@ int dom_tx(struct store *s, int (*fn)(struct store *s, void *ctx, struct err *e)
         pthread_cond_wait(&c->finished, &c->lock);
     pthread_mutex_unlock(&c->lock);
     return j.rc;
+}
+
+static int search_now(struct store *s, void *ctx, struct err *e)
+{
+    (void)ctx;
+    int rc = store_search_flush(s, SEARCH_NOW, e);
+    return rc < 0 ? rc : 0;
+}
+
+int dom_search_sync(struct store *s, struct err *e)
+{
+    bool current = false;
+    int rc = store_search_current(s, &current, e);
+    if (rc < 0 || current)
+        return rc;
+    return dom_tx(s, search_now, NULL, e);
 }

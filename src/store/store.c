@@ -80,6 +80,14 @@ int store_bulk_finish(struct store *s, void (*step)(void *ctx, const char *what,
     FWD(bulk_finish, step, ctx, e);
 }
 int store_writer_mode(struct store *s, struct err *e) { FWD(writer_mode, e); }
+int store_search_flush(struct store *s, enum search_flush how, struct err *e)
+{
+    FWD(search_flush, how, e);
+}
+int store_search_current(struct store *s, bool *current, struct err *e)
+{
+    FWD(search_current, current, e);
+}
 int store_begin(struct store *s, bool write, struct err *e) { FWD(begin, write, e); }
 int store_commit(struct store *s, struct err *e) { FWD(commit, e); }
 void store_rollback(struct store *s) { s->ops->rollback(s); }

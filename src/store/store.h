@@ -223,8 +223,23 @@ int store_bulk_finish(struct store *s, void (*step)(void *ctx, const char *what,
                       void *ctx, struct err *e);
 
 /* Marks the calling thread as the process's one writer: its commits no longer checkpoint the
- * WAL themselves; a background thread does, so the writer only appends. */
+ * WAL themselves; a background thread does, so the writer only appends. Its commits also index
+ * what they wrote for full-text search at most every STORE_SEARCH_LAG_MS (with the commit that
+ * comes due), not at every commit: store_search_flush indexes the rest, and readers that search
+ * call store_search_current first (dom_search_sync does both). */
 int store_writer_mode(struct store *s, struct err *e);
+
+#define STORE_SEARCH_LAG_MS 200
+
+/* Full-text indexing on demand. SEARCH_IF_DUE indexes what this connection's commits left
+ * unindexed when the lag has passed; SEARCH_NOW indexes everything committed (inside a
+ * transaction: at its commit). Returns 1 when something is still waiting to be indexed, else 0,
+ * or an error. */
+enum search_flush { SEARCH_IF_DUE, SEARCH_NOW };
+int store_search_flush(struct store *s, enum search_flush how, struct err *e);
+
+/* Whether every committed message, customer and subject is in the full-text indexes. */
+int store_search_current(struct store *s, bool *current, struct err *e);
 
 /* Thread-local transactions. write=true takes the write lock up front. */
 int store_begin(struct store *s, bool write, struct err *e);

@@ -22,6 +22,8 @@ struct store_ops {
     int (*bulk_finish)(struct store *s, void (*step)(void *ctx, const char *what, int i, int n),
                        void *ctx, struct err *e);
     int (*writer_mode)(struct store *s, struct err *e);
+    int (*search_flush)(struct store *s, enum search_flush how, struct err *e);
+    int (*search_current)(struct store *s, bool *current, struct err *e);
     int (*begin)(struct store *s, bool write, struct err *e);
     int (*commit)(struct store *s, struct err *e);
     void (*rollback)(struct store *s);

@@ -170,7 +170,7 @@ int sq_bulk_finish(struct store *s, void (*step)(void *ctx, const char *what, in
             if (step)
                 step(ctx, "search index", n + 1, n + 1);
             c->search_deferred = false;
-            c->search_dirty = true;
+            c->search_force = true;
             if ((out = store_begin(s, true, e)) == 0)
                 out = store_commit(s, e);
         }

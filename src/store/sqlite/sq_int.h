@@ -28,6 +28,10 @@ struct sq_conn {
     bool search_dirty;    /* wrote messages, customers or subjects that the full-text
                            * indexes lack */
     bool search_deferred; /* a bulk load: index them in store_bulk_finish, not at each commit */
+    bool search_pending;  /* committed rows wait for the index (writer mode's lag) */
+    bool search_force;    /* index at this transaction's commit, lag or not */
+    int64_t search_lag_us;     /* writer mode: index at most this often (0: every commit) */
+    int64_t search_indexed_at; /* monotonic time of the last indexing */
     struct sq_cached cache[SQ_CACHE];
 };
 
@@ -94,6 +98,9 @@ int sq_migrate(struct store *s, int *from, int *to, struct err *e);
  * sq_search_index_customer() when the id is below the mark. */
 void sq_search_wrote(struct sq_conn *c);
 int sq_search_catch_up(struct sq_conn *c, struct err *e);
+int sq_search_at_commit(struct sq_conn *c, struct err *e);
+int sq_search_flush(struct store *s, enum search_flush how, struct err *e);
+int sq_search_current(struct store *s, bool *current, struct err *e);
 int sq_search_index_customer(struct sq_conn *c, int64_t id, const char *name, struct err *e);
 
 int sq_bulk_begin(struct store *s, struct err *e);

@@ -19,20 +19,21 @@
  */
 #include "store/sqlite/sq_int.h"
 
+#include "core/timeutil.h"
+
 void sq_search_wrote(struct sq_conn *c)
 {
     c->search_dirty = true;
-    if (c->tx_depth == 0) { /* autocommit: nothing will commit later */
+    if (c->tx_depth == 0 && !c->search_deferred) { /* autocommit: nothing will commit later */
         struct err ignored;
         sq_search_catch_up(c, &ignored);
     }
 }
 
+/* Indexes every row above the marks and empties the subject queue, in the caller's transaction
+ * (or statement by statement outside one). */
 int sq_search_catch_up(struct sq_conn *c, struct err *e)
 {
-    if (!c->search_dirty || c->search_deferred)
-        return 0;
-    c->search_dirty = false;
     static const char *const SQL[] = {
         "INSERT INTO message_fts(rowid, content) SELECT rowid, content FROM "
         "communication_messages WHERE rowid > (SELECT indexed_upto FROM search_state WHERE name "
@@ -48,6 +49,7 @@ int sq_search_catch_up(struct sq_conn *c, struct err *e)
         "''",
         "DELETE FROM subject_fts_queue",
     };
+    c->search_dirty = false;
     for (size_t i = 0; i < sizeof SQL / sizeof SQL[0]; i++) {
         sqlite3_stmt *st = sq_prepare(c, SQL[i], e);
         if (!st)
@@ -56,7 +58,65 @@ int sq_search_catch_up(struct sq_conn *c, struct err *e)
         if (rc < 0)
             return rc;
     }
+    c->search_pending = false;
+    c->search_force = false;
+    c->search_indexed_at = time_mono_us();
     return 0;
+}
+
+/* Just before the outermost COMMIT: indexes what this transaction (and, in writer mode, earlier
+ * ones) wrote, unless a bulk load defers it or writer mode's lag has not passed. */
+int sq_search_at_commit(struct sq_conn *c, struct err *e)
+{
+    if (c->search_deferred)
+        return 0;
+    if (c->search_dirty) {
+        c->search_dirty = false;
+        c->search_pending = true;
+    }
+    if (!c->search_pending && !c->search_force)
+        return 0;
+    if (!c->search_force && c->search_lag_us > 0 &&
+        time_mono_us() - c->search_indexed_at < c->search_lag_us)
+        return 0;
+    return sq_search_catch_up(c, e);
+}
+
+int sq_search_flush(struct store *s, enum search_flush how, struct err *e)
+{
+    struct sq_conn *c = sq_conn_get(s, e);
+    if (!c)
+        return e->code;
+    if (how == SEARCH_NOW)
+        c->search_force = true;
+    if (c->tx_depth > 0) /* the outermost commit indexes */
+        return c->search_pending || c->search_dirty || c->search_force;
+    if (!c->search_pending && !c->search_force)
+        return 0;
+    if (how == SEARCH_IF_DUE && time_mono_us() - c->search_indexed_at < c->search_lag_us)
+        return 1;
+    c->search_force = true;
+    int rc = store_begin(s, true, e);
+    if (rc == 0 && (rc = store_commit(s, e)) == 0)
+        return 0;
+    return rc;
+}
+
+int sq_search_current(struct store *s, bool *current, struct err *e)
+{
+    struct sq_conn *c = sq_conn_get(s, e);
+    if (!c)
+        return e->code;
+    int64_t behind = 0;
+    int rc = sq_count(c,
+                      "SELECT (SELECT indexed_upto FROM search_state WHERE name = 'message_fts') < "
+                      "(SELECT coalesce(max(rowid), 0) FROM communication_messages) OR (SELECT "
+                      "indexed_upto FROM search_state WHERE name = 'customer_fts') < (SELECT "
+                      "coalesce(max(id), 0) FROM customers) OR EXISTS (SELECT 1 FROM "
+                      "subject_fts_queue)",
+                      &behind, e);
+    *current = rc == 0 && !behind;
+    return rc;
 }
 
 int sq_search_index_customer(struct sq_conn *c, int64_t id, const char *name, struct err *e)
