@@ -99,5 +99,8 @@ void api_register_routes(void);
 bool api_authorize(struct http_req *req, struct http_resp *resp);
 /* The after hook: ends the read transaction a GET began in api_authorize. */
 void api_after(struct http_req *req);
+/* Before a full-text search: makes the search indexes current (dom_search_sync) and, when that
+ * indexed anything, moves the request's read transaction to a snapshot that includes it. */
+int api_search_sync(struct http_req *req, struct err *e);
 
 #endif

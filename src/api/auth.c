@@ -51,6 +51,19 @@ void api_after(struct http_req *req)
     }
 }
 
+int api_search_sync(struct http_req *req, struct err *e)
+{
+    int rc = dom_search_sync(app_store(req), e);
+    if (rc <= 0)
+        return rc;
+    if (in_read) { /* a new snapshot, with what the writer just indexed */
+        store_commit(app_store(req), e);
+        err_clear(e);
+        in_read = store_begin(app_store(req), false, e) == 0;
+    }
+    return 0;
+}
+
 bool api_authorize(struct http_req *req, struct http_resp *resp)
 {
     enum http_access access = req->route->access;

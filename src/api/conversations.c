@@ -105,7 +105,7 @@ void api_conv_list_reply(struct http_req *req, struct http_resp *resp,
     struct conv_page p;
     struct err e;
     err_clear(&e);
-    if ((f->q && dom_search_sync(app_store(req), &e) < 0) ||
+    if ((f->q && api_search_sync(req, &e) < 0) ||
         store_conv_list(app_store(req), f, req->arena, &p, &e) < 0) {
         api_fail(req, resp, &e);
         return;

@@ -43,7 +43,7 @@ static void list(struct http_req *req, struct http_resp *resp)
     struct customer_page p;
     struct err e;
     err_clear(&e);
-    if ((f.search && dom_search_sync(app_store(req), &e) < 0) ||
+    if ((f.search && api_search_sync(req, &e) < 0) ||
         store_customer_list(app_store(req), &f, req->arena, &p, &e) < 0) {
         api_fail(req, resp, &e);
         return;

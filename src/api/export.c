@@ -143,7 +143,7 @@ static void export_csv(struct http_req *req, struct http_resp *resp)
     x->s = app_store(req);
     struct err se;
     err_clear(&se);
-    if (x->f.q && dom_search_sync(x->s, &se) < 0) {
+    if (x->f.q && api_search_sync(req, &se) < 0) {
         api_fail(req, resp, &se);
         return;
     }

@@ -216,7 +216,8 @@ int dom_tx(struct store *s, int (*fn)(struct store *s, void *ctx, struct err *e)
 
 /* Makes sure every committed message, customer and subject is in the full-text indexes before
  * a search reads them (the server's writer indexes at most every STORE_SEARCH_LAG_MS): a no-op
- * when they are, else one write transaction through the writer. */
+ * returning 0 when they are, else one write transaction through the writer, returning 1 (a read
+ * transaction the caller holds still sees the indexes as they were: it must start a new one). */
 int dom_search_sync(struct store *s, struct err *e);
 
 /* Queues fn like dom_tx without waiting: on_done(done_ctx, rc) is called once the unit is

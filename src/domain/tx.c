@@ -335,5 +335,6 @@ int dom_search_sync(struct store *s, struct err *e)
     int rc = store_search_current(s, &current, e);
     if (rc < 0 || current)
         return rc;
-    return dom_tx(s, search_now, NULL, e);
+    rc = dom_tx(s, search_now, NULL, e);
+    return rc < 0 ? rc : 1;
 }

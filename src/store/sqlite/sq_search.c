@@ -14,8 +14,13 @@
  * imports that choose their own ids below the mark index themselves (sq_search_index_customer).
  * Conversations have no rowid: their triggers queue the ids whose subject is new
  * (subject_fts_queue), and the catch-up indexes and empties the queue.
- * A bulk load defers this on its connection to store_bulk_finish; since the mark moves only when
- * rows are indexed, whichever commit comes next after a killed load indexes what it left.
+ *
+ * The server's writer connection (writer mode) indexes at most every STORE_SEARCH_LAG_MS, with
+ * whichever commit comes due; sq_search_flush indexes the rest on demand (the writer when it
+ * falls idle, and dom_search_sync before a search), and sq_search_current tells a reader whether
+ * anything committed is still unindexed. A bulk load defers this on its connection to
+ * store_bulk_finish; since the mark moves only when rows are indexed, whichever commit comes next
+ * after a killed load indexes what it left.
  */
 #include "store/sqlite/sq_int.h"
 
