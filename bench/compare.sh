@@ -15,6 +15,9 @@
 #   BENCH_DURATION          seconds per run, e.g. 15 or 15s       (default 15)
 #   BENCH_CONNECTIONS       wrk -c                                (default 64)
 #   BENCH_THREADS           Switchboard server threads            (default: the server's)
+#   BENCH_WEBHOOK_COUNT     signed SMS requests per set           (default 200000: bench-compare's
+#                           50,000 run out in under 15 s at 10k req/s, and a run that runs out
+#                           is reported as 50,000 / duration, far below the real rate)
 #   BENCH_SHARED            the shared tools checkout             (default ../shared)
 #   e.g. bench/compare.sh --endpoints list,detail --switchboard-reuse-db
 set -euo pipefail
@@ -63,6 +66,7 @@ exec "$TOOL" \
     --rounds "$ROUNDS" \
     --duration "$DURATION" \
     --connections "$CONNS" \
+    --webhook-count "${BENCH_WEBHOOK_COUNT:-200000}" \
     --cache "$CACHE/compare" \
     --json "$OUT" \
     "$@"

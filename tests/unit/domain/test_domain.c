@@ -627,7 +627,7 @@ TEST(group_commit_failing_unit_alone_undone)
 
 /* The server's writer indexes for search at most every STORE_SEARCH_LAG_MS: a message committed
  * through it may wait for the index, dom_search_sync makes a search see it at once, and an idle
- * writer indexes what is left by itself. */
+ * writer indexes what is left by itself (within a few lags; the test allows 5 s). */
 static int found_by_q(const char *q)
 {
     struct conv_filter f = {.q = q, .limit = 10, .want_total = true};
@@ -647,10 +647,11 @@ TEST(search_lag_and_sync)
     CHECK_INT(rx("SMlag0001", "+14155550101", "first kiwi", T0, 60, &r, &e), 0);
     CHECK_INT(rx("SMlag0002", "+14155550101", "second papaya", T0 + 1000000, 60, &r, &e), 0);
     CHECK_INT(store_search_current(G.s, &current, &e), 0);
-    if (!current) { /* (a slow machine may have passed the lag: then nothing is left) */
-        CHECK_INT(found_by_q("papaya"), 0);
-    }
-    CHECK_INT(dom_search_sync(G.s, &e), 0);
+    /* 1 when it had the writer index (the usual case), 0 when there was nothing to index */
+    int synced = dom_search_sync(G.s, &e);
+    CHECK(synced == 0 || synced == 1);
+    if (current)
+        CHECK_INT(synced, 0);
     CHECK_INT(store_search_current(G.s, &current, &e), 0);
     CHECK(current);
     CHECK_INT(found_by_q("papaya"), 1);
@@ -658,7 +659,7 @@ TEST(search_lag_and_sync)
     /* a third, then nothing: the idle writer indexes it within a few lags */
     CHECK_INT(rx("SMlag0003", "+14155550101", "third quince", T0 + 2000000, 60, &r, &e), 0);
     current = false;
-    for (int i = 0; i < 50 && !current; i++) {
+    for (int i = 0; i < 250 && !current; i++) {
         struct timespec ts = {0, 20 * 1000000L};
         nanosleep(&ts, NULL);
         CHECK_INT(store_search_current(G.s, &current, &e), 0);
