@@ -116,7 +116,8 @@ struct run {
     uint64_t src_sum;
     int64_t src_events;
     int64_t t0, last_progress;
-    int64_t step_at; /* when the current index rebuild step began */
+    int64_t step_at; /* the index rebuild step under way: when it began, its name */
+    char step_name[64];
     bool bulk; /* indexes set aside for this load */
 };
 
@@ -591,14 +592,21 @@ static void release_slots(struct run *r)
 
 /* ---- indexes set aside for a large load ---------------------------------------------------- */
 
-/* Each step is reported as it starts, with the time the one before it took. */
+/* Each step is reported as it starts and when it is done, with its time. */
+static void step_done(struct run *r, int64_t now)
+{
+    if (r->step_name[0])
+        fprintf(r->o->log, "indexes: rebuilt %s in %.1f s\n", r->step_name,
+                (double)(now - r->step_at) / 1e6);
+    r->step_name[0] = '\0';
+}
+
 static void rebuild_step(void *ctx, const char *what, int i, int n)
 {
     struct run *r = ctx;
     int64_t now = time_mono_us();
-    if (i > 1)
-        fprintf(r->o->log, "indexes: step %d took %.1f s\n", i - 1,
-                (double)(now - r->step_at) / 1e6);
+    step_done(r, now);
+    snprintf(r->step_name, sizeof r->step_name, "%s", what);
     r->step_at = now;
     fprintf(r->o->log, "indexes: rebuilding %s (%d/%d)\n", what, i, n);
     fflush(r->o->log);
@@ -607,11 +615,12 @@ static void rebuild_step(void *ctx, const char *what, int i, int n)
 static int rebuild_indexes(struct run *r)
 {
     int64_t t = time_mono_us();
-    r->step_at = t;
+    r->step_name[0] = '\0';
     int rc = store_bulk_finish(r->s, rebuild_step, r, &r->e);
-    if (rc == 0)
-        fprintf(r->o->log, "indexes: last step took %.1f s; rebuilt in %.1f s\n",
-                (double)(time_mono_us() - r->step_at) / 1e6, (double)(time_mono_us() - t) / 1e6);
+    if (rc == 0) {
+        step_done(r, time_mono_us());
+        fprintf(r->o->log, "indexes: rebuilt in %.1f s\n", (double)(time_mono_us() - t) / 1e6);
+    }
     return rc;
 }
 
