@@ -467,6 +467,7 @@ static int sq_commit(struct store *s, struct err *e)
     if (rc < 0) {
         struct err ignored;
         sq_exec(c, "ROLLBACK", &ignored);
+        c->search_pending = true; /* what it indexed for earlier commits is undone too */
     }
     return rc;
 }
