@@ -69,6 +69,7 @@ one() {
     local bin=$1 db=$WORK/run.db
     cp "$BASE" "$db"
     rm -f "$db-wal" "$db-shm"
+    "$bin" migrate --db "$db" >/dev/null 2>&1 # a newer binary may have newer migrations
     SWITCHBOARD_DB=$db SWITCHBOARD_LISTEN=127.0.0.1:$PORT SWITCHBOARD_PUBLIC_URL=http://127.0.0.1:$PORT \
         SWITCHBOARD_TWILIO_AUTH_TOKEN=$TOKEN "$bin" serve --access-log=false >"$WORK/server.log" 2>&1 &
     PID=$!

@@ -15,11 +15,28 @@
 
 char *sq_fts_query(const char *q, struct arena *a); /* sq_customers.c */
 
+static int conv_insert(struct sq_conn *c, const struct conversation *cv, struct err *e);
+
+/* The row, its kept count and its place in the subject queue: one transaction (its own when
+ * the caller has none). */
 int sq_conv_insert(struct store *s, const struct conversation *cv, struct err *e)
 {
     struct sq_conn *c = sq_conn_get(s, e);
     if (!c)
         return e->code;
+    if (c->tx_depth > 0)
+        return conv_insert(c, cv, e);
+    int rc = store_begin(s, true, e);
+    if (rc < 0)
+        return rc;
+    if ((rc = conv_insert(c, cv, e)) == 0)
+        return store_commit(s, e);
+    store_rollback(s);
+    return rc;
+}
+
+static int conv_insert(struct sq_conn *c, const struct conversation *cv, struct err *e)
+{
     sqlite3_stmt *st = sq_prepare(
         c,
         "INSERT INTO conversations(id, customer_id, channel, status, initiated_at, "
@@ -46,8 +63,30 @@ int sq_conv_insert(struct store *s, const struct conversation *cv, struct err *e
     sqlite3_bind_int64(st, 15, cv->message_count);
     sq_bind_text(st, 16, cv->last_message_preview);
     int rc = sq_exec_stmt(c, st, e, "conversation insert");
-    if (rc == 0 && cv->subject && *cv->subject)
-        sq_search_wrote(c); /* queued for the subject index */
+    /* what the insert triggers did before migration 010: the kept count, the subject queue */
+    if (rc == 0) {
+        st = sq_prepare(c,
+                        "UPDATE conversation_counts SET n = n + 1 WHERE channel = ? AND "
+                        "status = ?",
+                        e);
+        rc = st ? 0 : e->code;
+        if (rc == 0) {
+            sq_bind_text(st, 1, cv->channel);
+            sq_bind_text(st, 2, cv->status);
+            rc = sq_exec_stmt(c, st, e, "conversation count");
+        }
+    }
+    if (rc == 0 && cv->subject && *cv->subject) {
+        st = sq_prepare(c, "INSERT OR IGNORE INTO subject_fts_queue(conversation_id) VALUES (?)",
+                        e);
+        rc = st ? 0 : e->code;
+        if (rc == 0) {
+            sqlite3_bind_text(st, 1, cv->id, -1, SQLITE_STATIC);
+            rc = sq_exec_stmt(c, st, e, "subject queue");
+        }
+        if (rc == 0)
+            sq_search_wrote(c);
+    }
     return rc;
 }
 

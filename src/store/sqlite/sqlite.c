@@ -331,15 +331,6 @@ static int sq_ping(struct store *s, struct err *e)
     return sq_count(c, "SELECT count(*) FROM schema_version", &n, e);
 }
 
-static int sq_bulk_mode(struct store *s, struct err *e)
-{
-    struct sq_conn *c = sq_conn_get(s, e);
-    if (!c)
-        return e->code;
-    /* a long load checkpoints less often: each checkpoint syncs the log and the database */
-    return sq_exec(c, "PRAGMA mmap_size=0; PRAGMA cache_size=-24576; "
-                      "PRAGMA wal_autocheckpoint=32000", e);
-}
 
 /* Transactions nest: the outermost begin is BEGIN (IMMEDIATE for writers), inner ones are
  * savepoints, so an inner unit of work can fail and be undone alone. */
@@ -406,22 +397,40 @@ static int writer_wal_hook(void *arg, sqlite3 *db, const char *schema, int frame
     return SQLITE_OK;
 }
 
-static int sq_writer_mode(struct store *s, struct err *e)
+/* The calling thread's connection becomes the one that writes: its commits only append to the
+ * WAL, and a background thread copies the WAL into the database. */
+static int checkpoint_in_background(struct store *s, struct sq_conn *c, struct err *e)
 {
     struct sq_store *ss = (struct sq_store *)s;
-    struct sq_conn *c = sq_conn_get(s, e);
-    if (!c)
-        return e->code;
     int rc = sq_exec(c, "PRAGMA wal_autocheckpoint=0", e);
     if (rc < 0)
         return rc;
     sqlite3_wal_hook(c->db, writer_wal_hook, NULL);
-    c->search_lag_us = (int64_t)STORE_SEARCH_LAG_MS * 1000;
     pthread_mutex_lock(&ss->lock);
     if (!ss->ckpt_running && pthread_create(&ss->ckpt, NULL, ckpt_main, ss) == 0)
         ss->ckpt_running = true;
     pthread_mutex_unlock(&ss->lock);
     return 0;
+}
+
+static int sq_writer_mode(struct store *s, struct err *e)
+{
+    struct sq_conn *c = sq_conn_get(s, e);
+    if (!c)
+        return e->code;
+    c->search_lag_us = (int64_t)STORE_SEARCH_LAG_MS * 1000;
+    return checkpoint_in_background(s, c, e);
+}
+
+/* A long load: a small page cache and no memory map (its pages are read once), checkpoints on
+ * the other core. */
+static int sq_bulk_mode(struct store *s, struct err *e)
+{
+    struct sq_conn *c = sq_conn_get(s, e);
+    if (!c)
+        return e->code;
+    int rc = sq_exec(c, "PRAGMA mmap_size=0; PRAGMA cache_size=-24576", e);
+    return rc < 0 ? rc : checkpoint_in_background(s, c, e);
 }
 
 /* Runs a transaction statement through the statement cache: the group committer opens and

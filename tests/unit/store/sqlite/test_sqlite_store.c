@@ -1047,6 +1047,44 @@ TEST(transaction_rollback_leaves_nothing)
     db_close();
 }
 
+/* A conversation insert keeps the per-(channel, status) count and queues its subject for search
+ * without triggers (migration 010), inside a transaction or alone; the channel and status
+ * constraints still refuse what is not in their lists, and a refused row counts nothing. */
+TEST(conv_insert_counts_and_constraints)
+{
+    CHECK(db_open());
+    struct err e = {0};
+    struct conversation cv = {.channel = "email", .status = "active", .initiated_at = T0,
+                              .subject = "Invoice 77 overdue"};
+    uuid_v7(T0, cv.id);
+    CHECK_INT(store_conv_insert(G.s, &cv, &e), 0); /* autocommit */
+    int64_t n = 0;
+    CHECK_INT(store_count_conversations(G.s, &n, &e), 0);
+    CHECK_INT(n, 1);
+    struct conv_filter f = {.channel = "email", .status = "active", .limit = 10,
+                            .want_total = true};
+    struct conv_page page;
+    CHECK_INT(store_conv_list(G.s, &f, G.a, &page, &e), 0);
+    CHECK_INT(page.total, 1);
+    f = (struct conv_filter){.q = "overdue", .limit = 10};
+    CHECK_INT(store_conv_list(G.s, &f, G.a, &page, &e), 0);
+    CHECK_INT(page.n, 1);
+
+    static const char *const bad[][2] = {{"fax", "active"}, {"voice", "open"}, {"", "active"}};
+    for (size_t i = 0; i < COUNT(bad); i++) {
+        struct conversation b = {.channel = bad[i][0], .status = bad[i][1], .initiated_at = T0};
+        uuid_v7(T0, b.id);
+        err_clear(&e);
+        CHECK_INT(store_conv_insert(G.s, &b, &e), ERR_INVALID);
+        CHECK_INT(store_begin(G.s, true, &e), 0);
+        CHECK_INT(store_conv_insert(G.s, &b, &e), ERR_INVALID);
+        store_rollback(G.s);
+    }
+    CHECK_INT(store_count_conversations(G.s, &n, &e), 0);
+    CHECK_INT(n, 1);
+    db_close();
+}
+
 /* ---- bulk loads ---------------------------------------------------------------------------- */
 
 static int bulk_steps;
@@ -1167,7 +1205,7 @@ TEST(search_index_follows_commits)
     db_close();
 }
 
-TEST_MAIN(T(migrate_is_idempotent), T(open_errors), T(customer_insert_and_get),
+TEST_MAIN(T(migrate_is_idempotent), T(conv_insert_counts_and_constraints), T(open_errors), T(customer_insert_and_get),
           T(customer_unique_conflicts), T(customer_list_search), T(message_updates_conversation),
           T(active_for_customer), T(conv_list_filters_and_totals),
           T(keyset_cursor_equals_offset_paging), T(list_sort_order), T(full_text_search),
