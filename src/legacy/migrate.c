@@ -19,8 +19,10 @@
  * - The verification compares, for the sessions migrated in this run, the source and target
  *   counts (sessions, messages, details, events) and a checksum of the mapped fields read back
  *   from the target.
- * Memory is flat in the number of sessions except for the list of ids migrated in this run
- * (8 bytes each) that the verification needs.
+ * - With the indexes set aside, the verification reads the target on its own thread while the
+ *   loading connection builds the search index (the last rebuild step).
+ * Memory is flat in the number of sessions: the sessions migrated in this run are kept as spans
+ * of the stream (one for a fresh load, one more per skipped or failed session).
  */
 #include "legacy/legacy.h"
 
@@ -69,6 +71,51 @@ static bool ids_has(const struct ids *s, int64_t id) /* s sorted ascending */
     return lo < s->n && s->v[lo] == id;
 }
 
+/* The sessions this run migrated, as spans of the stream: each span [lo, hi] holds every
+ * source session with an id in it, since sessions stream in id order and a span ends at any
+ * session that was skipped or failed. A fresh load is one span, however many sessions. */
+struct span {
+    int64_t lo, hi;
+};
+
+struct spans {
+    struct span *v;
+    size_t n, cap;
+    int64_t count; /* sessions */
+};
+
+static int spans_add(struct spans *s, int64_t id, bool after_gap)
+{
+    s->count++;
+    if (s->n && !after_gap) {
+        s->v[s->n - 1].hi = id;
+        return 0;
+    }
+    if (s->n == s->cap) {
+        size_t nc = s->cap ? s->cap * 2 : 64;
+        struct span *bigger = realloc(s->v, nc * sizeof *bigger);
+        if (!bigger)
+            return ERR_NOMEM;
+        s->v = bigger;
+        s->cap = nc;
+    }
+    s->v[s->n++] = (struct span){id, id};
+    return 0;
+}
+
+static bool spans_has(const struct spans *s, int64_t id)
+{
+    size_t lo = 0, hi = s->n; /* the first span that ends at or after id */
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (s->v[mid].hi < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < s->n && s->v[lo].lo <= id;
+}
+
 #define N_SLOTS 3
 
 /* Loads at least this large (and at least twice the conversations already in the target) set the
@@ -78,6 +125,7 @@ static bool ids_has(const struct ids *s, int64_t id) /* s sorted ascending */
 /* A batch of mapped sessions and the arena that holds them. */
 struct slot {
     struct legacy_mapped *batch;
+    bool *after_gap; /* per session: a session before it in the stream is not migrated */
     int n;
     struct arena *arena;
 };
@@ -112,13 +160,18 @@ struct run {
     int64_t done[DONE_WINDOW];
     int n_done;
     int64_t done_lo, done_hi;
-    struct ids migrated_ids;
+    struct spans done_spans; /* writer */
+    bool reader_gap, write_gap; /* a span ends: the reader's and the writer's side */
     uint64_t src_sum;
     int64_t src_events;
     int64_t t0, last_progress;
     int64_t step_at; /* the index rebuild step under way: when it began, its name */
     char step_name[64];
     bool bulk; /* indexes set aside for this load */
+    /* the verification, on its own thread while the search index is built (verify_start) */
+    bool verify_early;
+    struct verify_ctx *verifying;
+    pthread_t verifier;
 };
 
 static void report_error(struct run *r, const char *what, const char *sid, int64_t id,
@@ -428,14 +481,17 @@ static int write_slot(struct run *r, struct slot *sl)
         }
     }
     for (int i = 0; i < n; i++) {
-        if (sl->batch[i].n_events < 0)
+        if (sl->batch[i].n_events < 0) {
+            r->write_gap = true;
             continue;
+        }
         r->migrated++;
         r->events += sl->batch[i].n_events;
         r->src_sum += sl->batch[i].digest;
         r->src_events += sl->batch[i].n_events;
-        if (ids_push(&r->migrated_ids, sl->batch[i].legacy_id) < 0)
+        if (spans_add(&r->done_spans, sl->batch[i].legacy_id, sl->after_gap[i] || r->write_gap) < 0)
             return ERR_NOMEM;
+        r->write_gap = false;
     }
     progress(r, false);
     return rc;
@@ -495,6 +551,7 @@ static int on_session(void *vctx, const struct legacy_session *ls)
             r->seen_ids[i] = true;
     if (already_done(r, ls->id)) {
         r->skipped++;
+        r->reader_gap = true;
         return 0;
     }
     struct slot *sl = r->filling;
@@ -504,10 +561,13 @@ static int on_session(void *vctx, const struct legacy_session *ls)
         if (r->reader_err.code == ERR_NOMEM)
             return ERR_NOMEM;
         r->map_errors++;
+        r->reader_gap = true;
         report_error(r, "session", ls->session_id, ls->id, r->reader_err.msg);
         err_clear(&r->reader_err);
         return 0;
     }
+    sl->after_gap[sl->n] = r->reader_gap;
+    r->reader_gap = false;
     sl->n++;
     r->queued++;
     if (sl->n == r->o->batch)
@@ -541,8 +601,9 @@ static int sessions_phase(struct run *r)
 {
     for (int i = 0; i < N_SLOTS; i++) {
         r->slots[i].batch = calloc((size_t)r->o->batch, sizeof *r->slots[i].batch);
+        r->slots[i].after_gap = calloc((size_t)r->o->batch, sizeof *r->slots[i].after_gap);
         r->slots[i].arena = arena_new(1 << 20, (size_t)1 << 30);
-        if (!r->slots[i].batch || !r->slots[i].arena)
+        if (!r->slots[i].batch || !r->slots[i].after_gap || !r->slots[i].arena)
             return err_set(&r->e, ERR_NOMEM, NULL, "out of memory for batches");
         r->free_slots[r->n_free++] = i;
     }
@@ -584,13 +645,17 @@ static void release_slots(struct run *r)
 {
     for (int i = 0; i < N_SLOTS; i++) {
         free(r->slots[i].batch);
+        free(r->slots[i].after_gap);
         arena_free(r->slots[i].arena);
         r->slots[i].batch = NULL;
+        r->slots[i].after_gap = NULL;
         r->slots[i].arena = NULL;
     }
 }
 
 /* ---- indexes set aside for a large load ---------------------------------------------------- */
+
+static void verify_start(struct run *r);
 
 /* Each step is reported as it starts and when it is done, with its time. */
 static void step_done(struct run *r, int64_t now)
@@ -610,6 +675,8 @@ static void rebuild_step(void *ctx, const char *what, int i, int n)
     r->step_at = now;
     fprintf(r->o->log, "indexes: rebuilding %s (%d/%d)\n", what, i, n);
     fflush(r->o->log);
+    if (i == n) /* the last step is the search index: what verification reads is indexed */
+        verify_start(r);
 }
 
 static int rebuild_indexes(struct run *r)
@@ -653,16 +720,19 @@ static int bulk_start(struct run *r)
 
 /* ---- verification ------------------------------------------------------------------------- */
 
+/* What the target holds for the sessions this run migrated, read back from it. */
 struct verify_ctx {
-    struct run *r;
+    const struct spans *spans;
     uint64_t sum;
     int64_t sessions, messages, details, events;
+    int rc;
+    struct err e;
 };
 
 static int on_target(void *vctx, const struct legacy_target_row *t)
 {
     struct verify_ctx *v = vctx;
-    if (!ids_has(&v->r->migrated_ids, t->legacy_id))
+    if (!spans_has(v->spans, t->legacy_id))
         return 0;
     v->sessions++;
     v->messages += t->n_messages;
@@ -678,27 +748,74 @@ static int cmp_i64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+static void verify_read(struct store *s, struct verify_ctx *v)
+{
+    const struct spans *sp = v->spans;
+    err_clear(&v->e);
+    v->rc = sp->n ? store_legacy_scan(s, sp->v[0].lo - 1, sp->v[sp->n - 1].hi, on_target, v,
+                                      &v->e)
+                  : 0;
+}
+
+/* The verification's own thread: its own connection (bounded memory, like the load's), which
+ * reads the committed sessions while the loading connection builds the search index. */
+static void *verifier_main(void *arg)
+{
+    struct run *r = arg;
+    pthread_setname_np(pthread_self(), "sb-verify");
+    struct verify_ctx *v = r->verifying;
+    if ((v->rc = store_bulk_mode(r->s, &v->e)) == 0)
+        verify_read(r->s, v);
+    return NULL;
+}
+
+/* Starts reading the target back on a thread (the writer is done with the spans); without one,
+ * verify reads on the caller's. */
+static void verify_start(struct run *r)
+{
+    if (r->verifying || !r->verify_early || r->o->dry_run)
+        return;
+    struct verify_ctx *v = calloc(1, sizeof *v);
+    if (!v)
+        return;
+    v->spans = &r->done_spans;
+    r->verifying = v;
+    if (pthread_create(&r->verifier, NULL, verifier_main, r) != 0) {
+        r->verifying = NULL;
+        free(v);
+    }
+}
+
+/* Compares what the source side summed while mapping with what the target holds, and prints
+ * the verification line. */
 static bool verify(struct run *r)
 {
-    struct ids *ids = &r->migrated_ids;
-    if (ids->n)
-        qsort(ids->v, ids->n, sizeof *ids->v, cmp_i64);
-    struct verify_ctx v = {r, 0, 0, 0, 0, 0};
-    if (ids->n && store_legacy_scan(r->s, ids->v[0] - 1, ids->v[ids->n - 1], on_target, &v,
-                                    &r->e) < 0) {
-        fprintf(r->o->log, "verify: cannot read the target: %s\n", r->e.msg);
-        return false;
+    struct verify_ctx local = {0}, *v = r->verifying;
+    if (v) {
+        pthread_join(r->verifier, NULL);
+        r->verifying = NULL;
+    } else {
+        v = &local;
+        v->spans = &r->done_spans;
+        verify_read(r->s, v);
     }
-    int64_t want = (int64_t)ids->n;
-    bool ok = v.sessions == want && v.messages == want && v.details == want &&
-              v.events == r->src_events && v.sum == r->src_sum;
-    fprintf(r->o->json ? r->o->log : r->o->out, /* --json keeps stdout one JSON object */
-            "verify: sessions %lld/%lld conversations, messages %lld/%lld, details %lld/%lld, "
-            "events %lld/%lld, checksum %016llx/%016llx: %s\n",
-            (long long)want, (long long)v.sessions, (long long)want, (long long)v.messages,
-            (long long)want, (long long)v.details, (long long)r->src_events, (long long)v.events,
-            (unsigned long long)r->src_sum, (unsigned long long)v.sum,
-            ok ? "OK" : "MISMATCH");
+    bool ok = false;
+    if (v->rc < 0) {
+        fprintf(r->o->log, "verify: cannot read the target: %s\n", v->e.msg);
+    } else {
+        int64_t want = r->done_spans.count;
+        ok = v->sessions == want && v->messages == want && v->details == want &&
+             v->events == r->src_events && v->sum == r->src_sum;
+        fprintf(r->o->json ? r->o->log : r->o->out, /* --json keeps stdout one JSON object */
+                "verify: sessions %lld/%lld conversations, messages %lld/%lld, details "
+                "%lld/%lld, events %lld/%lld, checksum %016llx/%016llx: %s\n",
+                (long long)want, (long long)v->sessions, (long long)want,
+                (long long)v->messages, (long long)want, (long long)v->details,
+                (long long)r->src_events, (long long)v->events, (unsigned long long)r->src_sum,
+                (unsigned long long)v->sum, ok ? "OK" : "MISMATCH");
+    }
+    if (v != &local)
+        free(v);
     return ok;
 }
 
@@ -774,6 +891,7 @@ int legacy_migrate(struct store *s, const struct legacy_opts *o)
     release_slots(&r);
     if (r.bulk) { /* also after a failure: the target keeps its whole schema */
         struct err saved = r.e;
+        r.verify_early = rc == 0; /* alongside the search index */
         int brc = rebuild_indexes(&r);
         if (brc < 0)
             fprintf(o->log, "legacy-migrate: rebuilding the indexes failed: %s (the next run, "
@@ -789,6 +907,10 @@ int legacy_migrate(struct store *s, const struct legacy_opts *o)
     }
     int64_t errors = r.errors + r.map_errors + r.cust_errors + r.appt_errors;
     bool verified = o->dry_run || rc < 0 ? false : verify(&r);
+    if (r.verifying) { /* started, then the rebuild failed */
+        pthread_join(r.verifier, NULL);
+        free(r.verifying);
+    }
     if (o->json)
         fprintf(o->out,
                 "{\"total\":%lld,\"migrated\":%lld,\"skipped\":%lld,\"errors\":%lld,"
@@ -811,7 +933,7 @@ int legacy_migrate(struct store *s, const struct legacy_opts *o)
     pthread_mutex_destroy(&r.lock);
     pthread_cond_destroy(&r.changed);
     free(r.customers.v);
-    free(r.migrated_ids.v);
+    free(r.done_spans.v);
     free(r.seen_ids);
     arena_free(r.tmp);
     return status;

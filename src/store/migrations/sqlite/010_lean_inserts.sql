@@ -7,7 +7,9 @@
 --
 -- A CHECK of a column IN a list of three or more values compiles to a temporary b-tree that is
 -- built and dropped at every insert; the same test written with OR compiles to comparisons.
--- Insert cost, 50,000 conversations: 82 us with both, 36 us with neither. The constraints are
+-- Both showed in profiles of every write path that opens conversations: dropping them took the
+-- conversation insert from 15% to 5% of a legacy load's CPU, and signed SMS ingest from 9.7k to
+-- 11.1k req/s (alternating runs on the same database). The constraints are
 -- rewritten in place, as SQLite documents for CHECK changes that every stored row already
 -- meets (the meaning is the same), so no table is rebuilt.
 DROP TRIGGER conv_count_ins;
