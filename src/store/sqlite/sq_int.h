@@ -17,6 +17,7 @@
 
 struct sq_cached {
     char *sql;
+    size_t len;
     sqlite3_stmt *stmt;
 };
 
