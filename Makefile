@@ -53,7 +53,7 @@ $(ASAN_DIR)/switchboard: $(ASAN_OBJ)
 
 asan: $(ASAN_DIR)/switchboard $(UNIT_BIN)
 
-$(GEN): $(MIGRATIONS) scripts/embed-migrations.sh
+$(GEN): $(MIGRATIONS) src/store/migrations/sqlite scripts/embed-migrations.sh
 	@mkdir -p $(dir $@)
 	sh scripts/embed-migrations.sh src/store/migrations/sqlite sq > $@
 

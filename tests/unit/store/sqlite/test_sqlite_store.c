@@ -545,12 +545,16 @@ TEST(keyset_cursor_equals_offset_paging)
         by_cur[N + 1][UUID_STR_LEN + 1];
     for (size_t si = 0; si < COUNT(sorts); si++) {
         for (int asc = 0; asc < 2; asc++) {
-            for (int fi = 0; fi < 3; fi++) {
+            for (int fi = 0; fi < 5; fi++) {
                 struct conv_filter f = {.sort = sorts[si], .asc = asc, .limit = 100};
                 if (fi == 1)
                     f.channel = "sms";
                 if (fi == 2)
                     f.customer_id = cust;
+                if (fi == 3)
+                    f.status = "active";
+                if (fi == 4)
+                    f.messaging_only = true;
                 int n_full = walk(f, false, full, N + 1);
                 CHECK(n_full > 0);
                 if (fi == 0)
