@@ -73,7 +73,8 @@ static bool ids_has(const struct ids *s, int64_t id) /* s sorted ascending */
 
 /* The sessions this run migrated, as spans of the stream: each span [lo, hi] holds every
  * source session with an id in it, since sessions stream in id order and a span ends at any
- * session that was skipped or failed. A fresh load is one span, however many sessions. */
+ * session that was skipped or failed (with --session-ids, every session is its own span). A
+ * fresh load is one span, however many sessions. */
 struct span {
     int64_t lo, hi;
 };
@@ -566,7 +567,9 @@ static int on_session(void *vctx, const struct legacy_session *ls)
         err_clear(&r->reader_err);
         return 0;
     }
-    sl->after_gap[sl->n] = r->reader_gap;
+    /* --session-ids streams only the chosen sessions: the ids between two of them are not
+     * this run's, so each chosen session is a span of its own */
+    sl->after_gap[sl->n] = r->reader_gap || r->o->session_ids;
     r->reader_gap = false;
     sl->n++;
     r->queued++;

@@ -997,6 +997,15 @@ def check_flags(h, work):
          r.rc == 0 and got == want and nconv == 2 and s.get("migrated") == 2 and
          s.get("total") == 2, "exit %d, map %r, conversations %d, summary %r" % (
              r.rc, sorted(got), nconv, s))
+    # a later pick around sessions already there: the verification counts only this run's
+    t2 = os.path.join(d, "ids2.db")
+    migrate(h.binary, url, t2, "--session-ids", "sess_clean_0042,sess_clean_0007")
+    r = migrate(h.binary, url, t2, "--session-ids", "sess_clean_0003,sess_clean_0050")
+    s = r.summary or {}
+    h.ok("--session-ids around sessions already migrated: those two, verification OK",
+         r.rc == 0 and s.get("migrated") == 2 and "OK" in r.out + r.err and
+         "MISMATCH" not in r.out + r.err,
+         "exit %d, summary %r, output %r" % (r.rc, s, (r.out + r.err)[-400:]))
     r = migrate(h.binary, url, t, "--session-ids", "sess_clean_0007,no_such_session")
     s = r.summary or {}
     h.ok("--session-ids with an id the source does not have: says so, naming it",
