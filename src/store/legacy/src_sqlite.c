@@ -101,7 +101,11 @@ struct legacy_src *legacy_sqlite_open(const char *path, bool writable, struct er
         return NULL;
     }
     s->base.ops = &OPS;
-    if (sqlite3_open_v2(path, &s->db, writable ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY,
+    /* one thread at a time uses a source (the migrator's phases, one delivery pass): no
+     * connection mutex, which every column read of millions of rows would otherwise take */
+    if (sqlite3_open_v2(path, &s->db,
+                        (writable ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY) |
+                            SQLITE_OPEN_NOMUTEX,
                         NULL) != SQLITE_OK) {
         err_set(e, ERR_IO, "from", "cannot open legacy database '%s': %s", path,
                 s->db ? sqlite3_errmsg(s->db) : "out of memory");
