@@ -46,6 +46,7 @@ struct sq_store {
     pthread_t ckpt;
     pthread_cond_t ckpt_wake;
     bool ckpt_running, ckpt_stop;
+    bool ckpt_chase; /* writer mode: checkpoint back to back near the WAL's restart bound */
 };
 
 /* The calling thread's connection, opened on first use; NULL with e set on failure. */

@@ -348,9 +348,18 @@ static int sq_ping(struct store *s, struct err *e)
 #define CKPT_INTERVAL_MS 500 /* less often copies a page rewritten meanwhile once: 100 ms
                                 * cost a tenth of the SMS ingest rate */
 #define CKPT_RESTART_FRAMES 65536 /* 256 MiB of 4 KiB pages */
+#define CKPT_CHASE_FRAMES 32768   /* 128 MiB: from here on, checkpoint back to back */
 
 /* Checkpoints the WAL every CKPT_INTERVAL_MS with its own connection (PASSIVE: never waits for
- * readers or the writer), until the store closes. The connection reads the schema first: a
+ * readers or the writer), until the store closes. Past CKPT_CHASE_FRAMES it checkpoints again at
+ * once for as long as the writer keeps appending: a pass that catches the writer between two
+ * commits lets the writer's next transaction start the WAL over before the writer reaches
+ * CKPT_RESTART_FRAMES and must checkpoint itself (writer_wal_hook), waiting for two fsyncs. A
+ * writer that stopped leaves the WAL as it is, and the checkpointer back on its interval. (Only
+ * for the server's writer: a bulk load's long transactions gained nothing from it.)
+ * Three 15 s rounds of signed SMS ingest on one database: the writer's own checkpoints took
+ * about 9 s of its time before and 1.3 to 2.9 s with this; over a dozen alternating runs the
+ * second round averaged 9.7k before and 10.3k req/s after, the third 9.3k and 10.0k. The connection reads the schema first: a
  * connection that has not read the database yet has not opened its WAL, and its checkpoints do
  * nothing. */
 static void *ckpt_main(void *arg)
@@ -368,6 +377,8 @@ static void *ckpt_main(void *arg)
     sqlite3_busy_timeout(db, 100);
     if (sqlite3_exec(db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL) != SQLITE_OK)
         log_warn("store", "checkpointer cannot read '%s': %s", ss->path, sqlite3_errmsg(db));
+    bool chase = false;
+    int last_log = 0;
     pthread_mutex_lock(&ss->lock);
     while (!ss->ckpt_stop) {
         struct timespec until;
@@ -377,11 +388,18 @@ static void *ckpt_main(void *arg)
             until.tv_sec++;
             until.tv_nsec -= 1000000000L;
         }
-        pthread_cond_timedwait(&ss->ckpt_wake, &ss->lock, &until);
+        if (!chase)
+            pthread_cond_timedwait(&ss->ckpt_wake, &ss->lock, &until);
         if (ss->ckpt_stop)
             break;
+        bool may_chase = ss->ckpt_chase;
         pthread_mutex_unlock(&ss->lock);
-        sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        int log = 0, done = 0; /* frames in the WAL, frames copied (-1 when busy) */
+        sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+        /* the writer is still appending, or this pass left frames behind */
+        chase = may_chase && log > CKPT_CHASE_FRAMES && done >= 0 &&
+                (done < log || log != last_log);
+        last_log = log;
         pthread_mutex_lock(&ss->lock);
     }
     pthread_mutex_unlock(&ss->lock);
@@ -410,7 +428,8 @@ static int writer_wal_hook(void *arg, sqlite3 *db, const char *schema, int frame
 
 /* The calling thread's connection becomes the one that writes: its commits only append to the
  * WAL, and a background thread copies the WAL into the database. */
-static int checkpoint_in_background(struct store *s, struct sq_conn *c, struct err *e)
+static int checkpoint_in_background(struct store *s, struct sq_conn *c, bool chase,
+                                    struct err *e)
 {
     struct sq_store *ss = (struct sq_store *)s;
     int rc = sq_exec(c, "PRAGMA wal_autocheckpoint=0", e);
@@ -418,6 +437,7 @@ static int checkpoint_in_background(struct store *s, struct sq_conn *c, struct e
         return rc;
     sqlite3_wal_hook(c->db, writer_wal_hook, NULL);
     pthread_mutex_lock(&ss->lock);
+    ss->ckpt_chase = ss->ckpt_chase || chase;
     if (!ss->ckpt_running && pthread_create(&ss->ckpt, NULL, ckpt_main, ss) == 0)
         ss->ckpt_running = true;
     pthread_mutex_unlock(&ss->lock);
@@ -430,7 +450,7 @@ static int sq_writer_mode(struct store *s, struct err *e)
     if (!c)
         return e->code;
     c->search_lag_us = (int64_t)STORE_SEARCH_LAG_MS * 1000;
-    return checkpoint_in_background(s, c, e);
+    return checkpoint_in_background(s, c, true, e);
 }
 
 /* A long load: a small page cache and no memory map (its pages are read once), checkpoints on
@@ -441,7 +461,7 @@ static int sq_bulk_mode(struct store *s, struct err *e)
     if (!c)
         return e->code;
     int rc = sq_exec(c, "PRAGMA mmap_size=0; PRAGMA cache_size=-24576", e);
-    return rc < 0 ? rc : checkpoint_in_background(s, c, e);
+    return rc < 0 ? rc : checkpoint_in_background(s, c, false, e);
 }
 
 /* Runs a transaction statement through the statement cache: the group committer opens and
