@@ -342,7 +342,6 @@ static int sq_ping(struct store *s, struct err *e)
     return sq_count(c, "SELECT count(*) FROM schema_version", &n, e);
 }
 
-
 /* Transactions nest: the outermost begin is BEGIN (IMMEDIATE for writers), inner ones are
  * savepoints, so an inner unit of work can fail and be undone alone. */
 #define CKPT_INTERVAL_MS 500 /* less often copies a page rewritten meanwhile once: 100 ms
@@ -359,9 +358,9 @@ static int sq_ping(struct store *s, struct err *e)
  * for the server's writer: a bulk load's long transactions gained nothing from it.)
  * Three 15 s rounds of signed SMS ingest on one database: the writer's own checkpoints took
  * about 9 s of its time before and 1.3 to 2.9 s with this; over a dozen alternating runs the
- * second round averaged 9.7k before and 10.3k req/s after, the third 9.3k and 10.0k. The connection reads the schema first: a
- * connection that has not read the database yet has not opened its WAL, and its checkpoints do
- * nothing. */
+ * second round averaged 9.7k before and 10.3k req/s after, the third 9.3k and 10.0k.
+ * The connection reads the schema first: a connection that has not read the database yet has
+ * not opened its WAL, and its checkpoints do nothing. */
 static void *ckpt_main(void *arg)
 {
     struct sq_store *ss = arg;
