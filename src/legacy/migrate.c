@@ -117,6 +117,15 @@ static bool spans_has(const struct spans *s, int64_t id)
     return lo < s->n && s->v[lo].lo <= id;
 }
 
+/* What the target holds for the sessions this run migrated, read back from it. */
+struct verify_ctx {
+    const struct spans *spans;
+    uint64_t sum;
+    int64_t sessions, messages, details, events;
+    int rc;
+    struct err e;
+};
+
 #define N_SLOTS 3
 
 /* Loads at least this large (and at least twice the conversations already in the target) set the
@@ -171,7 +180,8 @@ struct run {
     bool bulk; /* indexes set aside for this load */
     /* the verification, on its own thread while the search index is built (verify_start) */
     bool verify_early;
-    struct verify_ctx *verifying;
+    bool verifying; /* the verifier thread runs, filling `check` */
+    struct verify_ctx check;
     pthread_t verifier;
 };
 
@@ -723,15 +733,6 @@ static int bulk_start(struct run *r)
 
 /* ---- verification ------------------------------------------------------------------------- */
 
-/* What the target holds for the sessions this run migrated, read back from it. */
-struct verify_ctx {
-    const struct spans *spans;
-    uint64_t sum;
-    int64_t sessions, messages, details, events;
-    int rc;
-    struct err e;
-};
-
 static int on_target(void *vctx, const struct legacy_target_row *t)
 {
     struct verify_ctx *v = vctx;
@@ -766,9 +767,8 @@ static void *verifier_main(void *arg)
 {
     struct run *r = arg;
     pthread_setname_np(pthread_self(), "sb-verify");
-    struct verify_ctx *v = r->verifying;
-    if ((v->rc = store_bulk_mode(r->s, &v->e)) == 0)
-        verify_read(r->s, v);
+    if ((r->check.rc = store_bulk_mode(r->s, &r->check.e)) == 0)
+        verify_read(r->s, &r->check);
     return NULL;
 }
 
@@ -778,28 +778,20 @@ static void verify_start(struct run *r)
 {
     if (r->verifying || !r->verify_early || r->o->dry_run)
         return;
-    struct verify_ctx *v = calloc(1, sizeof *v);
-    if (!v)
-        return;
-    v->spans = &r->done_spans;
-    r->verifying = v;
-    if (pthread_create(&r->verifier, NULL, verifier_main, r) != 0) {
-        r->verifying = NULL;
-        free(v);
-    }
+    r->check = (struct verify_ctx){.spans = &r->done_spans};
+    r->verifying = pthread_create(&r->verifier, NULL, verifier_main, r) == 0;
 }
 
 /* Compares what the source side summed while mapping with what the target holds, and prints
  * the verification line. */
 static bool verify(struct run *r)
 {
-    struct verify_ctx local = {0}, *v = r->verifying;
-    if (v) {
+    struct verify_ctx *v = &r->check;
+    if (r->verifying) {
         pthread_join(r->verifier, NULL);
-        r->verifying = NULL;
+        r->verifying = false;
     } else {
-        v = &local;
-        v->spans = &r->done_spans;
+        *v = (struct verify_ctx){.spans = &r->done_spans};
         verify_read(r->s, v);
     }
     bool ok = false;
@@ -817,8 +809,6 @@ static bool verify(struct run *r)
                 (long long)r->src_events, (long long)v->events, (unsigned long long)r->src_sum,
                 (unsigned long long)v->sum, ok ? "OK" : "MISMATCH");
     }
-    if (v != &local)
-        free(v);
     return ok;
 }
 
@@ -910,10 +900,8 @@ int legacy_migrate(struct store *s, const struct legacy_opts *o)
     }
     int64_t errors = r.errors + r.map_errors + r.cust_errors + r.appt_errors;
     bool verified = o->dry_run || rc < 0 ? false : verify(&r);
-    if (r.verifying) { /* started, then the rebuild failed */
+    if (r.verifying) /* started, then the rebuild failed */
         pthread_join(r.verifier, NULL);
-        free(r.verifying);
-    }
     if (o->json)
         fprintf(o->out,
                 "{\"total\":%lld,\"migrated\":%lld,\"skipped\":%lld,\"errors\":%lld,"
