@@ -167,6 +167,9 @@ static int on_target(void *ctx, const struct legacy_target_row *t)
     }
     x->seen = true;
     v->compared++;
+    if (t->customer_missing)
+        mismatch(v, "session %s: customer %lld does not exist in the target", x->session_id,
+                 (long long)t->customer_id);
     if (t->dual_write) { /* written from this side: compare in the legacy vocabulary */
         v->src_sum_dual += x->digest;
         v->src_events_dual += x->n_events;

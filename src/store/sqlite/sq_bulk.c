@@ -78,10 +78,12 @@ int sq_bulk_begin(struct store *s, struct err *e)
     int rc = store_begin(s, true, e);
     for (size_t i = 0; rc == 0 && i < N_DEFERRABLE; i++)
         rc = set_aside(c, i, e);
-    if (rc == 0 && (rc = store_commit(s, e)) == 0)
+    if (rc == 0 && (rc = store_commit(s, e)) == 0) {
         c->search_deferred = true; /* this connection indexes for search once, at the end */
-    else if (rc < 0)
+        rc = sq_exec(c, "PRAGMA foreign_keys=OFF", e); /* the loader keeps them (store.h) */
+    } else if (rc < 0) {
         store_rollback(s);
+    }
     return rc;
 }
 
@@ -185,5 +187,7 @@ int sq_bulk_finish(struct store *s, void (*step)(void *ctx, const char *what, in
         free(todo[i].name);
         free(todo[i].sql);
     }
+    if (out == 0) /* the load is over: keys are checked again */
+        out = sq_exec(c, "PRAGMA foreign_keys=ON", e);
     return out;
 }

@@ -201,7 +201,9 @@ int sq_legacy_scan(struct store *s, int64_t after, int64_t upto,
         "c.satisfaction_score, c.message_count, "
         "(SELECT count(*) FROM communication_events ev WHERE ev.conversation_id = c.id), "
         "v.interruption_count, v.duration_seconds, m.content, v.recording_url, "
-        "v.function_calls, v.transcript_segments, l.origin = 'dual_write' "
+        "v.function_calls, v.transcript_segments, l.origin = 'dual_write', "
+        "c.customer_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM customers cu WHERE cu.id = "
+        "c.customer_id) "
         "FROM legacy_map l JOIN conversations c ON c.id = l.conversation_id "
         "LEFT JOIN communication_messages m ON m.conversation_id = c.id "
         "LEFT JOIN voice_call_details v ON v.message_id = m.id "
@@ -238,6 +240,7 @@ int sq_legacy_scan(struct store *s, int64_t after, int64_t upto,
             .function_calls = (const char *)sqlite3_column_text(st, 19),
             .transcript_segments = (const char *)sqlite3_column_text(st, 20),
             .dual_write = sqlite3_column_int(st, 21) != 0,
+            .customer_missing = sqlite3_column_int(st, 22) != 0,
         };
         if ((stop = cb(ctx, &r)) != 0)
             break;

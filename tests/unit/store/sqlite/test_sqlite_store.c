@@ -1164,6 +1164,48 @@ TEST(bulk_load_sets_indexes_aside_and_rebuilds)
     db_close();
 }
 
+/* The row a legacy scan returns for legacy id 1. */
+static int keep_row(void *ctx, const struct legacy_target_row *r)
+{
+    *(bool *)ctx = r->customer_missing;
+    return 0;
+}
+
+/* A conversation naming customer `customer`, inserted by the store (no domain checks). */
+static int insert_conv(int64_t customer, char id[UUID_STR_LEN + 1])
+{
+    struct conversation c = {.customer_id = customer, .channel = "voice", .status = "completed",
+                             .initiated_at = T0, .last_activity_at = T0};
+    uuid_v7(T0, c.id);
+    memcpy(id, c.id, UUID_STR_LEN + 1);
+    struct err e = {0};
+    return store_conv_insert(G.s, &c, &e);
+}
+
+TEST(bulk_load_checks_no_keys_and_the_scan_reports_them)
+{
+    CHECK(db_open());
+    struct err e = {0};
+    char x[UUID_STR_LEN + 1];
+    CHECK(insert_conv(424242, x) < 0); /* keys are checked */
+    CHECK_INT(store_bulk_begin(G.s, &e), 0);
+    CHECK_INT(insert_conv(424242, x), 0); /* the loader keeps them itself */
+    CHECK_INT(store_legacy_map_insert(G.s, 1, "session-1", x, &e), 0);
+    bool missing = false;
+    CHECK_INT(store_legacy_scan(G.s, 0, 10, keep_row, &missing, &e), 0);
+    CHECK(missing); /* and what it referenced but did not write is reported */
+    CHECK_INT(store_bulk_finish(G.s, NULL, NULL, &e), 0);
+    CHECK(insert_conv(424242, x) < 0); /* checked again once the load is over */
+    int64_t c = mk_customer("Ruth Ellis", "+14155550142", NULL);
+    CHECK(c > 0);
+    CHECK_INT(insert_conv(c, x), 0);
+    CHECK_INT(store_legacy_map_insert(G.s, 2, "session-2", x, &e), 0);
+    missing = true;
+    CHECK_INT(store_legacy_scan(G.s, 1, 10, keep_row, &missing, &e), 0);
+    CHECK(!missing);
+    db_close();
+}
+
 TEST(search_index_follows_commits)
 {
     CHECK(db_open());
@@ -1215,4 +1257,5 @@ TEST_MAIN(T(migrate_is_idempotent), T(conv_insert_counts_and_constraints), T(ope
           T(keyset_cursor_equals_offset_paging), T(list_sort_order), T(full_text_search),
           T(timeline_order_and_stats), T(detail_messages_and_events), T(sms_find_by_provider_id),
           T(optout_ledger_out_of_order), T(api_tokens), T(transaction_rollback_leaves_nothing),
-          T(bulk_load_sets_indexes_aside_and_rebuilds), T(search_index_follows_commits))
+          T(bulk_load_sets_indexes_aside_and_rebuilds),
+          T(bulk_load_checks_no_keys_and_the_scan_reports_them), T(search_index_follows_commits))
