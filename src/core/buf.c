@@ -3,6 +3,7 @@
  */
 #include "core/buf.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -110,6 +111,52 @@ void buf_add_i64(struct buf *b, int64_t v)
     if (v < 0)
         *--p = '-';
     buf_add(b, p, (size_t)(tmp + sizeof tmp - p));
+}
+
+/* When v * 10^decimals lies within a quarter of an integer r (and below 2^50, where the product's
+ * rounding error is under 1/16), the exact value lies within 5/16 of r, so correct rounding, which
+ * printf does, gives r too: r's digits are printed directly. Ties and large or non-finite values
+ * take printf. */
+size_t fmt_fixed(char *out, size_t cap, double v, int decimals)
+{
+    static const double SCALE[] = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6};
+    static const uint64_t USCALE[] = {1, 10, 100, 1000, 10000, 100000, 1000000};
+    if (decimals >= 0 && decimals <= 6) {
+        double x = fabs(v) * SCALE[decimals];
+        double r = nearbyint(x);
+        if (x < 1e15 && fabs(x - r) < 0.25) { /* (false for NaN) */
+            uint64_t u = (uint64_t)r, ip = u / USCALE[decimals], fp = u % USCALE[decimals];
+            char tmp[32];
+            char *p = tmp + sizeof tmp;
+            for (int i = 0; i < decimals; i++, fp /= 10)
+                *--p = (char)('0' + fp % 10);
+            if (decimals)
+                *--p = '.';
+            do
+                *--p = (char)('0' + ip % 10);
+            while (ip /= 10);
+            if (signbit(v))
+                *--p = '-';
+            size_t n = (size_t)(tmp + sizeof tmp - p);
+            if (n >= cap)
+                return 0;
+            memcpy(out, p, n);
+            out[n] = '\0';
+            return n;
+        }
+    }
+    int n = snprintf(out, cap, "%.*f", decimals, v);
+    return n > 0 && (size_t)n < cap ? (size_t)n : 0;
+}
+
+void buf_add_fixed(struct buf *b, double v, int decimals)
+{
+    char tmp[48];
+    size_t n = fmt_fixed(tmp, sizeof tmp, v, decimals);
+    if (n)
+        buf_add(b, tmp, n);
+    else
+        buf_printf(b, "%.*f", decimals, v);
 }
 
 char *buf_take(struct buf *b, size_t *len)

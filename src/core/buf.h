@@ -46,6 +46,22 @@ static inline void buf_adds(struct buf *b, const char *s)
 /* Appends a signed decimal integer. */
 void buf_add_i64(struct buf *b, int64_t v);
 
+/* Writes v with `decimals` (0..6) digits after the point into out (cap bytes, NUL-terminated),
+ * exactly as snprintf's "%.*f" does, without going through printf in the common case; returns the
+ * length, or 0 when it does not fit. */
+size_t fmt_fixed(char *out, size_t cap, double v, int decimals);
+/* Appends the same. */
+void buf_add_fixed(struct buf *b, double v, int decimals);
+
+/* Cuts the contents back to their first len bytes (len <= b->len). */
+static inline void buf_truncate(struct buf *b, size_t len)
+{
+    if (b->data && len <= b->len) {
+        b->len = len;
+        b->data[len] = '\0';
+    }
+}
+
 /* True when no append has failed. */
 static inline bool buf_ok(const struct buf *b)
 {

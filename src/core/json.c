@@ -133,8 +133,8 @@ void json_double(struct buf *b, double v)
         buf_add(b, tmp, (size_t)m);
         return;
     }
-    int n = snprintf(tmp, sizeof tmp, "%.4f", v);
-    if (n <= 0 || (size_t)n >= sizeof tmp) {
+    size_t n = fmt_fixed(tmp, sizeof tmp, v, 4);
+    if (n == 0) {
         buf_lit(b, "null");
         return;
     }

@@ -12,6 +12,7 @@
 #include "core/buf.h"
 #include "core/ids.h"
 #include "core/json.h"
+#include "core/jsonscan.h"
 #include "core/timeutil.h"
 #include "domain/domain.h"
 
@@ -75,40 +76,95 @@ static const char *map_subject(const struct legacy_session *s, const struct tran
     return u ? first_chars(u, SUBJECT_CHARS, a) : "Voice call";
 }
 
-/* function_calls rebuilt from function_called events: [{name, args, result}]. */
-/* Appends one function_called event's call to the function_calls array ({name, args, result}). */
-static void add_function_call(json_t *calls, json_t *d)
+/* The call one function_called event records, through jansson: its compact dump of
+ * {name, args, result}, each null when absent; nothing when the data is not an object. */
+static void add_function_call_parsed(struct buf *calls, const char *data)
 {
-    if (!json_is_object(d))
-        return;
-    json_t *call = json_object();
-    json_t *name = json_object_get(d, "function");
-    json_object_set(call, "name", name ? name : json_null());
-    json_t *args = json_object_get(d, "arguments");
-    json_object_set(call, "args", args ? args : json_null());
-    json_t *res = json_object_get(d, "result");
-    json_object_set(call, "result", res ? res : json_null());
-    json_array_append_new(calls, call);
+    json_t *d = json_loads(data, JSON_DECODE_ANY, NULL);
+    if (json_is_object(d)) {
+        json_t *call = json_object();
+        json_t *name = json_object_get(d, "function");
+        json_object_set(call, "name", name ? name : json_null());
+        json_t *args = json_object_get(d, "arguments");
+        json_object_set(call, "args", args ? args : json_null());
+        json_t *res = json_object_get(d, "result");
+        json_object_set(call, "result", res ? res : json_null());
+        char *txt = json_dumps(call, JSON_COMPACT);
+        if (txt) {
+            if (calls->len > 1)
+                buf_addc(calls, ',');
+            buf_adds(calls, txt);
+        } else {
+            calls->failed = true;
+        }
+        free(txt);
+        json_decref(call);
+    }
+    json_decref(d);
 }
 
-static const char *dump_calls(json_t *calls, struct arena *a)
+/* Appends one function_called event's call to the function_calls array (calls holds "[" and the
+ * calls so far). The text is jansson's compact dump of {name, args, result}, written straight
+ * from the event's data when jsonscan vouches for the same bytes (data without real numbers or
+ * escapes: nearly all), else through jansson. */
+static void add_function_call(struct buf *calls, const char *data, size_t n)
 {
-    char *txt = json_dumps(calls, JSON_COMPACT);
-    char *out = txt ? arena_strdup(a, txt) : NULL;
-    free(txt);
-    return out;
+    static const char *const KEYS[] = {"function", "arguments", "result"};
+    static const char *const NAMES[] = {"{\"name\":", ",\"args\":", ",\"result\":"};
+    size_t mark = calls->len;
+    if (calls->len > 1)
+        buf_addc(calls, ',');
+    for (int i = 0; i < 3; i++) {
+        const char *v;
+        size_t vn;
+        int found = json_member(data, n, KEYS[i], &v, &vn);
+        if (found == -1) { /* not an object: no call */
+            buf_truncate(calls, mark);
+            return;
+        }
+        buf_adds(calls, NAMES[i]);
+        if (found == 0) {
+            buf_lit(calls, "null");
+        } else if (found < 0 || !json_compact(calls, v, vn)) {
+            buf_truncate(calls, mark);
+            add_function_call_parsed(calls, data);
+            return;
+        }
+    }
+    buf_addc(calls, '}');
+}
+
+static void meta_key(struct buf *b, const char *k)
+{
+    buf_lit(b, ",\"");
+    buf_adds(b, k);
+    buf_lit(b, "\":");
 }
 
 static void meta_str(struct buf *b, const char *k, const char *v)
 {
-    buf_printf(b, ",\"%s\":", k);
+    meta_key(b, k);
     json_str(b, v);
 }
 
 static void meta_int(struct buf *b, const char *k, int64_t v)
 {
-    buf_printf(b, ",\"%s\":", k);
+    meta_key(b, k);
     json_int_or_null(b, v, v < 0);
+}
+
+/* One field of the digest's text and its separator. */
+static void field_i64(struct buf *b, int64_t v)
+{
+    buf_add_i64(b, v);
+    buf_addc(b, '|');
+}
+
+static void field_str(struct buf *b, const char *s)
+{
+    if (s)
+        buf_adds(b, s);
+    buf_addc(b, '|');
 }
 
 /* SHA-256 of a canonical text, folded to 64 bits; summed over sessions it gives a checksum
@@ -134,14 +190,25 @@ static uint64_t digest(int64_t legacy_id, int64_t customer_id, const char *statu
     buf_init(&b, 512, 0);
     char content_hash[65];
     sha256_hex(content ? content : "", content ? strlen(content) : 0, content_hash);
-    buf_printf(&b, "%lld|%lld|%s|%lld|%lld|%lld|%d|%s|%s|", (long long)legacy_id,
-               (long long)customer_id, status ? status : "", (long long)initiated,
-               (long long)last, (long long)completed, score, sentiment ? sentiment : "",
-               outcome ? outcome : "");
-    buf_adds(&b, subject ? subject : "");
-    buf_printf(&b, "|%s|%.3f|%lld|%lld|", content_hash, duration, (long long)interruptions,
-               (long long)n_events);
-    buf_adds(&b, recording_url ? recording_url : "");
+    /* "id|customer|status|initiated|last|completed|score|sentiment|outcome|subject|
+     *  sha256(content)|duration %.3f|interruptions|events|recording url" */
+    field_i64(&b, legacy_id);
+    field_i64(&b, customer_id);
+    field_str(&b, status);
+    field_i64(&b, initiated);
+    field_i64(&b, last);
+    field_i64(&b, completed);
+    field_i64(&b, score);
+    field_str(&b, sentiment);
+    field_str(&b, outcome);
+    field_str(&b, subject);
+    field_str(&b, content_hash);
+    buf_add_fixed(&b, duration, 3);
+    buf_addc(&b, '|');
+    field_i64(&b, interruptions);
+    field_i64(&b, n_events);
+    if (recording_url)
+        buf_adds(&b, recording_url);
     uint64_t v = fold(&b);
     buf_release(&b);
     return v;
@@ -208,7 +275,9 @@ static int map(const struct legacy_session *s, bool customer_known, bool for_wri
     struct buf md;
     buf_init(&md, 512, 1 << 20);
     buf_lit(&md, "{\"source\":\"legacy\"");
-    buf_printf(&md, ",\"legacy_call_session_id\":\"%lld\"", (long long)s->id);
+    buf_lit(&md, ",\"legacy_call_session_id\":\"");
+    buf_add_i64(&md, s->id);
+    buf_addc(&md, '"');
     meta_str(&md, "legacy_session_id", s->session_id);
     meta_str(&md, "phone_number", s->phone_number);
     buf_lit(&md, ",\"escalated\":");
@@ -263,10 +332,10 @@ static int map(const struct legacy_session *s, bool customer_known, bool for_wri
     out->events = arena_alloc(a, sizeof *out->events * (size_t)(s->n_events ? s->n_events : 1));
     if (!out->events)
         return err_set(e, ERR_NOMEM, NULL, "out of memory mapping events");
-    /* each event's data is parsed once: to check it is JSON, and for the calls it records */
-    json_t *calls = for_write ? json_array() : NULL;
-    if (for_write && !calls)
-        return err_set(e, ERR_NOMEM, NULL, "out of memory mapping events");
+    /* each event's data is checked to be JSON; the calls it records are lifted out of it */
+    struct buf calls;
+    buf_init(&calls, 256, (size_t)64 << 20);
+    buf_addc(&calls, '[');
     int rc = 0;
     for (int i = 0; rc == 0 && i < s->n_events; i++) {
         const struct legacy_event *src = &s->events[i];
@@ -289,23 +358,24 @@ static int map(const struct legacy_session *s, bool customer_known, bool for_wri
         ev->message_id = m->id;
         if (!src->data)
             continue;
-        if (!json_utf8_valid(src->data, strlen(src->data))) {
+        size_t dn = strlen(src->data);
+        if (!json_utf8_valid(src->data, dn)) {
             rc = err_set(e, ERR_INVALID, "data", "call event %lld data is not valid UTF-8",
                          (long long)src->id);
             break;
         }
-        json_t *d = json_loads(src->data, JSON_DECODE_ANY, NULL);
-        if (!d) {
+        if (!json_check(src->data, dn)) {
             rc = err_set(e, ERR_INVALID, "data", "call event %lld data is not JSON",
                          (long long)src->id);
             break;
         }
-        if (calls && strcmp(src->event_type, "function_called") == 0)
-            add_function_call(calls, d);
-        json_decref(d);
+        if (for_write && strcmp(src->event_type, "function_called") == 0)
+            add_function_call(&calls, src->data, dn);
     }
-    out->voice.function_calls = rc == 0 && calls ? dump_calls(calls, a) : "[]";
-    json_decref(calls);
+    buf_addc(&calls, ']');
+    out->voice.function_calls = !for_write ? "[]" : buf_ok(&calls) ? arena_strdup(a, calls.data)
+                                                                   : NULL;
+    buf_release(&calls);
     if (rc < 0)
         return rc;
     if (!out->voice.function_calls)

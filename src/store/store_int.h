@@ -113,6 +113,10 @@ struct store {
 /* Backend constructors: parse their own part of the URL. */
 struct store *sqlite_store_open(const char *path, struct err *e);
 
+/* Process-wide SQLite settings; whatever opens a SQLite database first (a store, a legacy
+ * source) calls it, since SQLite takes them only before its first connection. */
+void sqlite_configure(void);
+
 /* Interned enumeration strings, so rows need not copy them: returns the static copy of s when
  * it is a known channel/status/direction/sentiment/outcome, else NULL. */
 const char *store_intern(const char *s);

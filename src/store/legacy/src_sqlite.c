@@ -6,6 +6,7 @@
  * sorts it; the sorter spills to temporary files past a bounded cache, keeping memory flat.
  */
 #include "store/legacy/src_int.h"
+#include "store/store_int.h"
 
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -101,6 +102,7 @@ struct legacy_src *legacy_sqlite_open(const char *path, bool writable, struct er
         return NULL;
     }
     s->base.ops = &OPS;
+    sqlite_configure();
     /* one thread at a time uses a source (the migrator's phases, one delivery pass): no
      * connection mutex, which every column read of millions of rows would otherwise take */
     if (sqlite3_open_v2(path, &s->db,

@@ -301,16 +301,22 @@ static void sq_close(struct store *s)
 
 static pthread_once_t configured = PTHREAD_ONCE_INIT;
 
-/* Process-wide SQLite settings, before any connection: no memory statistics (their global
- * mutex is taken on every allocation of every connection). */
-static void configure(void)
+/* No memory statistics: their global mutex is taken on every allocation of every connection
+ * (6% of a legacy load's writer while a source opened first left them on). */
+static void configure_once(void)
 {
-    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    if (sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) != SQLITE_OK)
+        log_warn("store", "SQLite was configured too late: memory statistics stay on");
+}
+
+void sqlite_configure(void)
+{
+    pthread_once(&configured, configure_once);
 }
 
 struct store *sqlite_store_open(const char *path, struct err *e)
 {
-    pthread_once(&configured, configure);
+    sqlite_configure();
     if (!*path) {
         err_set(e, ERR_INVALID, "db", "empty SQLite path");
         return NULL;

@@ -232,6 +232,60 @@ TEST(add_i64_edges)
     buf_release(&b);
 }
 
-TEST_MAIN(T(growth_byte_by_byte), T(growth_in_chunks), T(fresh_buffer_is_a_string), T(max_bound),
+/* fmt_fixed against printf: exact decimals, ties, halves, tiny, huge, negative zero, NaN and
+ * random bit patterns. */
+static int fixed_differs(double v, int decimals)
+{
+    char got[400], want[400];
+    size_t n = fmt_fixed(got, sizeof got, v, decimals);
+    snprintf(want, sizeof want, "%.*f", decimals, v);
+    if (n == strlen(want) && strcmp(got, want) == 0)
+        return 0;
+    fprintf(stderr, "  %.17g with %d decimals: got %s, want %s\n", v, decimals, got, want);
+    return 1;
+}
+
+TEST(fixed_matches_printf)
+{
+    static const double cases[] = {0, -0.0, 1, -1, 0.5, 1.5, 2.5, -2.5, 0.125, 0.0005, 0.00049999,
+                                   1e-7, -1e-7, 123.456, 0.1 + 0.2, 1e9 + 0.5, 999999.99995,
+                                   1e14, 1.125e14, 1e15, 1e300, -1e300, 4503599627370495.5,
+                                   2.675, 1.005, 17.5, 0.375, 9.9995, 9.99949};
+    int bad = 0;
+    for (size_t i = 0; i < COUNT(cases); i++)
+        for (int d = 0; d <= 6; d++)
+            bad += fixed_differs(cases[i], d);
+    uint64_t x = 0x9e3779b97f4a7c15u;
+    for (int i = 0; i < 200000; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        double v;
+        if (i % 3 == 0) { /* any bit pattern */
+            memcpy(&v, &x, sizeof v);
+        } else { /* a short decimal, or a step off one */
+            v = (double)(int64_t)(x % 2000000001) / (double)(i % 2 ? 1000 : 8);
+            if (i % 5 == 0)
+                v = nextafter(v, v > 0 ? 0 : 1);
+            if (x >> 63)
+                v = -v;
+        }
+        bad += fixed_differs(v, (int)(x % 7));
+        if (bad > 5)
+            break;
+    }
+    CHECK(bad == 0);
+    char tiny[4];
+    CHECK(fmt_fixed(tiny, sizeof tiny, 12.5, 1) == 0); /* does not fit */
+    struct buf b;
+    buf_init(&b, 0, 0);
+    buf_add_fixed(&b, 3.14159, 3);
+    buf_addc(&b, '|');
+    buf_add_fixed(&b, -1e300, 2);
+    char want[400];
+    snprintf(want, sizeof want, "%.3f|%.2f", 3.14159, -1e300);
+    CHECK_STR(b.data, want);
+    buf_release(&b);
+}
+
+TEST_MAIN(T(fixed_matches_printf), T(growth_byte_by_byte), T(growth_in_chunks), T(fresh_buffer_is_a_string), T(max_bound),
           T(printf_short_and_long), T(take_hands_memory_over), T(take_empty_is_empty_string),
           T(take_failed_returns_null), T(add_i64_edges))
