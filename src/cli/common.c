@@ -60,9 +60,9 @@ struct store *cli_open_store(bool migrate)
     return s;
 }
 
-static void bulk_step(void *ctx, const char *what, int i, int n)
+static void bulk_step(void *ctx, const char *what, int i, int n, bool joins_ready)
 {
-    (void)ctx;
+    (void)ctx, (void)joins_ready;
     log_info("store", "rebuilding %s (%d/%d)", what, i, n);
 }
 

@@ -74,8 +74,7 @@ int store_ping(struct store *s, struct err *e) { FWD(ping, e); }
 int store_bulk_mode(struct store *s, struct err *e) { FWD(bulk_mode, e); }
 int store_bulk_begin(struct store *s, struct err *e) { FWD(bulk_begin, e); }
 int store_bulk_pending(struct store *s, int *objects, struct err *e) { FWD(bulk_pending, objects, e); }
-int store_bulk_finish(struct store *s, void (*step)(void *ctx, const char *what, int i, int n),
-                      void *ctx, struct err *e)
+int store_bulk_finish(struct store *s, store_bulk_step_fn step, void *ctx, struct err *e)
 {
     FWD(bulk_finish, step, ctx, e);
 }

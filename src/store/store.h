@@ -223,8 +223,11 @@ int store_bulk_mode(struct store *s, struct err *e);
  * verification: customer_missing in store_legacy_scan). */
 int store_bulk_begin(struct store *s, struct err *e);
 int store_bulk_pending(struct store *s, int *indexes, struct err *e);
-int store_bulk_finish(struct store *s, void (*step)(void *ctx, const char *what, int i, int n),
-                      void *ctx, struct err *e);
+/* A step of store_bulk_finish begins: `what` (an index, then "search index"), i of n.
+ * joins_ready: the indexes that take a conversation to its messages and events are back (they
+ * are rebuilt first), so reads that join them are fast again while the rest is rebuilt. */
+typedef void (*store_bulk_step_fn)(void *ctx, const char *what, int i, int n, bool joins_ready);
+int store_bulk_finish(struct store *s, store_bulk_step_fn step, void *ctx, struct err *e);
 
 /* Marks the calling thread as the process's one writer: its commits no longer checkpoint the
  * WAL themselves; a background thread does, so the writer only appends. Its commits also index

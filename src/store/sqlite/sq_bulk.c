@@ -7,8 +7,11 @@
  * in bulk_deferred (order, name, the CREATE statement) in the transaction that drops it, so the
  * database always says how to get back to its full schema: a killed load leaves rows there and
  * the next store_bulk_finish completes them. Each index is rebuilt in its own transaction and its
- * row deleted with it, so finishing is itself resumable. The loading connection also indexes
- * what it wrote for full-text search once, when it finishes (sq_search.c).
+ * row deleted with it, so finishing is itself resumable. The subjects' search index is recorded
+ * there too, as one more step (SUBJECTS_STEP), and the loading connection indexes the rest of
+ * what it wrote for full-text search once, when it finishes (sq_search.c). Until then that
+ * connection also checks no foreign keys and defers its kept counts to each commit
+ * (sq_conversations.c).
  */
 #include "store/sqlite/sq_int.h"
 
@@ -16,29 +19,47 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* In the order the migrations create them: they are recreated in this order, which keeps the
- * schema (and so the planner's choice between equally good indexes) as an uninterrupted database
- * has it. A migration that adds a deferrable object appends it here. */
-static const char *const DEFERRABLE[] = {
-    "conv_activity", /* 001 */
-    "conv_channel_activity",
-    "conv_status_activity",
-    "conv_channel_status_activity",
-    "conv_customer_activity",
-    "conv_initiated",
-    "conv_score",
-    "msg_conversation",
-    "event_conversation",
-    "event_type_time",
-    "conv_active_thread", /* 006 */
+/* Each table's in the order the migrations create them: they are recreated in this order, which
+ * keeps each table's schema (and so the planner's choice between equally good indexes) as an
+ * uninterrupted database has it. The indexes from a conversation to its messages and events
+ * (`joins`) come back first, so reads that join them (a load's verification) can run while the
+ * conversations' own indexes are rebuilt. A migration that adds a deferrable index puts it after
+ * its table's others. */
+static const struct {
+    const char *name;
+    bool joins;
+} DEFERRABLE[] = {
+    {"msg_conversation", true}, /* 001 */
+    {"event_conversation", true},
+    {"event_type_time", false},
+    {"conv_activity", false}, /* 001 */
+    {"conv_channel_activity", false},
+    {"conv_status_activity", false},
+    {"conv_channel_status_activity", false},
+    {"conv_customer_activity", false},
+    {"conv_initiated", false},
+    {"conv_score", false},
+    {"conv_active_thread", false}, /* 006 */
 };
 #define N_DEFERRABLE (sizeof DEFERRABLE / sizeof DEFERRABLE[0])
+
+/* The subjects' search index, after the indexes: the loading connection queues no subject
+ * (sq_conv_insert), so the index is rebuilt from every conversation, and the queue emptied, in
+ * one transaction. A load is used only when the target holds fewer conversations than half the
+ * load, so this costs at most half again what indexing the load's own subjects would; what the
+ * queue held meanwhile (another process's writes) is in it too, with each subject as it is now. */
+#define SUBJECTS_STEP "subject search index"
+static const char SUBJECTS_SQL[] =
+    "DELETE FROM subject_fts; "
+    "INSERT INTO subject_fts(subject, conversation_id) SELECT subject, id FROM conversations "
+    "WHERE subject IS NOT NULL AND subject <> ''; "
+    "DELETE FROM subject_fts_queue";
 
 /* Sets DEFERRABLE[i] aside when it exists: records it and drops it (in the caller's
  * transaction). An index already set aside by an interrupted load is simply absent. */
 static int set_aside(struct sq_conn *c, size_t i, struct err *e)
 {
-    const char *name = DEFERRABLE[i];
+    const char *name = DEFERRABLE[i].name;
     sqlite3_stmt *st =
         sq_prepare(c, "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?", e);
     if (!st)
@@ -78,6 +99,19 @@ int sq_bulk_begin(struct store *s, struct err *e)
     int rc = store_begin(s, true, e);
     for (size_t i = 0; rc == 0 && i < N_DEFERRABLE; i++)
         rc = set_aside(c, i, e);
+    sqlite3_stmt *st = rc == 0 ? sq_prepare(c,
+                                            "INSERT OR IGNORE INTO bulk_deferred(seq, name, sql) "
+                                            "VALUES (?, ?, ?)",
+                                            e)
+                               : NULL;
+    if (rc == 0 && !st)
+        rc = e->code;
+    if (rc == 0) {
+        sqlite3_bind_int64(st, 1, (int64_t)N_DEFERRABLE + 1);
+        sqlite3_bind_text(st, 2, SUBJECTS_STEP, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, SUBJECTS_SQL, -1, SQLITE_STATIC);
+        rc = sq_exec_stmt(c, st, e, "bulk begin");
+    }
     if (rc == 0 && (rc = store_commit(s, e)) == 0) {
         c->search_deferred = true; /* this connection indexes for search once, at the end */
         rc = sq_exec(c, "PRAGMA foreign_keys=OFF", e); /* the loader keeps them (store.h) */
@@ -126,8 +160,15 @@ struct pending {
     char *name, *sql;
 };
 
-int sq_bulk_finish(struct store *s, void (*step)(void *ctx, const char *what, int i, int n),
-                   void *ctx, struct err *e)
+static bool is_join(const char *name)
+{
+    for (size_t i = 0; i < N_DEFERRABLE; i++)
+        if (strcmp(DEFERRABLE[i].name, name) == 0)
+            return DEFERRABLE[i].joins;
+    return false;
+}
+
+int sq_bulk_finish(struct store *s, store_bulk_step_fn step, void *ctx, struct err *e)
 {
     struct sq_conn *c = sq_conn_get(s, e);
     if (!c)
@@ -163,14 +204,18 @@ int sq_bulk_finish(struct store *s, void (*step)(void *ctx, const char *what, in
         if (out == 0)
             out = sq_exec(c, "PRAGMA temp_store=FILE; PRAGMA cache_size=-8192; PRAGMA threads=2",
                           e);
+        int last_join = -1;
+        for (int i = 0; i < n; i++)
+            if (is_join(todo[i].name))
+                last_join = i;
         for (int i = 0; out == 0 && i < n; i++) {
             if (step)
-                step(ctx, todo[i].name, i + 1, n + 1);
+                step(ctx, todo[i].name, i + 1, n + 1, i > last_join);
             out = rebuild(s, c, todo[i].name, todo[i].sql, e);
         }
         if (out == 0) {
             if (step)
-                step(ctx, "search index", n + 1, n + 1);
+                step(ctx, "search index", n + 1, n + 1, true);
             c->search_deferred = false;
             c->search_force = true;
             if ((out = store_begin(s, true, e)) == 0)

@@ -35,6 +35,80 @@ int sq_conv_insert(struct store *s, const struct conversation *cv, struct err *e
     return rc;
 }
 
+/* ---- kept counts ------------------------------------------------------------------------ */
+
+static const char *const CHANNELS[3] = {"voice", "sms", "email"};
+static const char *const STATUSES[3] = {"active", "completed", "failed"};
+
+static int index_of(const char *const names[3], const char *s)
+{
+    for (int i = 0; s && i < 3; i++)
+        if (strcmp(names[i], s) == 0)
+            return i;
+    return -1;
+}
+
+static int count_add(struct sq_conn *c, const char *channel, const char *status, int64_t n,
+                     struct err *e)
+{
+    sqlite3_stmt *st = sq_prepare(
+        c, "UPDATE conversation_counts SET n = n + ? WHERE channel = ? AND status = ?", e);
+    if (!st)
+        return e->code;
+    sqlite3_bind_int64(st, 1, n);
+    sq_bind_text(st, 2, channel);
+    sq_bind_text(st, 3, status);
+    return sq_exec_stmt(c, st, e, "conversation count");
+}
+
+/* One more conversation of (channel, status) in the caller's transaction. */
+static int count_one(struct sq_conn *c, const char *channel, const char *status, struct err *e)
+{
+    int ch = index_of(CHANNELS, channel), stt = index_of(STATUSES, status);
+    if (ch < 0 || stt < 0 || c->tx_depth < 1 || c->tx_depth > SQ_COUNT_LEVELS)
+        return count_add(c, channel, status, 1, e);
+    c->count_delta[c->tx_depth - 1][ch][stt]++;
+    c->counts_dirty = true;
+    return 0;
+}
+
+int sq_counts_at_commit(struct sq_conn *c, struct err *e)
+{
+    if (!c->counts_dirty)
+        return 0;
+    int rc = 0;
+    for (int ch = 0; rc == 0 && ch < 3; ch++)
+        for (int stt = 0; rc == 0 && stt < 3; stt++)
+            if (c->count_delta[0][ch][stt])
+                rc = count_add(c, CHANNELS[ch], STATUSES[stt], c->count_delta[0][ch][stt], e);
+    if (rc == 0)
+        sq_counts_drop(c, 0);
+    return rc;
+}
+
+void sq_counts_release(struct sq_conn *c, int level)
+{
+    if (!c->counts_dirty || level < 1 || level >= SQ_COUNT_LEVELS)
+        return;
+    for (int ch = 0; ch < 3; ch++)
+        for (int stt = 0; stt < 3; stt++) {
+            c->count_delta[level - 1][ch][stt] += c->count_delta[level][ch][stt];
+            c->count_delta[level][ch][stt] = 0;
+        }
+}
+
+void sq_counts_drop(struct sq_conn *c, int level)
+{
+    if (!c->counts_dirty || level < 0 || level >= SQ_COUNT_LEVELS)
+        return;
+    for (int l = level; l < SQ_COUNT_LEVELS; l++)
+        memset(c->count_delta[l], 0, sizeof c->count_delta[l]);
+    if (level == 0)
+        c->counts_dirty = false;
+}
+
+/* ---- conversations ------------------------------------------------------------------------ */
+
 static int conv_insert(struct sq_conn *c, const struct conversation *cv, struct err *e)
 {
     sqlite3_stmt *st = sq_prepare(
@@ -63,20 +137,11 @@ static int conv_insert(struct sq_conn *c, const struct conversation *cv, struct 
     sqlite3_bind_int64(st, 15, cv->message_count);
     sq_bind_text(st, 16, cv->last_message_preview);
     int rc = sq_exec_stmt(c, st, e, "conversation insert");
-    /* what the insert triggers did before migration 010: the kept count, the subject queue */
-    if (rc == 0) {
-        st = sq_prepare(c,
-                        "UPDATE conversation_counts SET n = n + 1 WHERE channel = ? AND "
-                        "status = ?",
-                        e);
-        rc = st ? 0 : e->code;
-        if (rc == 0) {
-            sq_bind_text(st, 1, cv->channel);
-            sq_bind_text(st, 2, cv->status);
-            rc = sq_exec_stmt(c, st, e, "conversation count");
-        }
-    }
-    if (rc == 0 && cv->subject && *cv->subject) {
+    /* what the insert triggers did before migration 010: the kept count (added at commit), the
+     * subject queue (a bulk load indexes every subject when it finishes instead) */
+    if (rc == 0)
+        rc = count_one(c, cv->channel, cv->status, e);
+    if (rc == 0 && cv->subject && *cv->subject && !c->search_deferred) {
         st = sq_prepare(c, "INSERT OR IGNORE INTO subject_fts_queue(conversation_id) VALUES (?)",
                         e);
         rc = st ? 0 : e->code;

@@ -21,6 +21,8 @@ struct sq_cached {
     sqlite3_stmt *stmt;
 };
 
+#define SQ_COUNT_LEVELS 8 /* transaction levels that defer kept counts (deeper ones update) */
+
 struct sq_conn {
     sqlite3 *db;
     struct sq_store *owner;
@@ -33,6 +35,12 @@ struct sq_conn {
     bool search_force;    /* index at this transaction's commit, lag or not */
     int64_t search_lag_us;     /* writer mode: index at most this often (0: every commit) */
     int64_t search_indexed_at; /* monotonic time of the last indexing */
+    /* Conversations inserted per (channel, status) that conversation_counts does not count yet,
+     * per open transaction level (sq_conversations.c): added at the outermost commit, one
+     * UPDATE per pair instead of one per insert; merged into the enclosing level when a
+     * savepoint is released, dropped with a rollback. */
+    int32_t count_delta[SQ_COUNT_LEVELS][3][3];
+    bool counts_dirty;
     struct sq_cached cache[SQ_CACHE];
 };
 
@@ -48,6 +56,13 @@ struct sq_store {
     bool ckpt_running, ckpt_stop;
     bool ckpt_chase; /* writer mode: checkpoint back to back near the WAL's restart bound */
 };
+
+/* The kept conversation counts at transaction boundaries (sq_conversations.c): added to the
+ * table before the outermost COMMIT; a released savepoint's merged into its parent's; a rolled
+ * back level's dropped. `level` is the transaction depth after the commit or rollback. */
+int sq_counts_at_commit(struct sq_conn *c, struct err *e);
+void sq_counts_release(struct sq_conn *c, int level);
+void sq_counts_drop(struct sq_conn *c, int level);
 
 /* The calling thread's connection, opened on first use; NULL with e set on failure. */
 struct sq_conn *sq_conn_get(struct store *s, struct err *e);
@@ -107,7 +122,7 @@ int sq_search_index_customer(struct sq_conn *c, int64_t id, const char *name, st
 
 int sq_bulk_begin(struct store *s, struct err *e);
 int sq_bulk_pending(struct store *s, int *objects, struct err *e);
-int sq_bulk_finish(struct store *s, void (*step)(void *ctx, const char *what, int i, int n),
+int sq_bulk_finish(struct store *s, store_bulk_step_fn step,
                    void *ctx, struct err *e);
 int sq_schema_version(struct store *s, int *current, int *latest, struct err *e);
 

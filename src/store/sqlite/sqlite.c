@@ -504,15 +504,21 @@ static int sq_commit(struct store *s, struct err *e)
     if (c->tx_depth > 0) {
         char sql[32];
         snprintf(sql, sizeof sql, "RELEASE sp%d", c->tx_depth);
-        return tx_stmt(c, sql, e);
+        int rc = tx_stmt(c, sql, e);
+        if (rc == 0)
+            sq_counts_release(c, c->tx_depth);
+        return rc;
     }
-    int rc = sq_search_at_commit(c, e);
+    int rc = sq_counts_at_commit(c, e);
+    if (rc == 0)
+        rc = sq_search_at_commit(c, e);
     if (rc == 0)
         rc = tx_stmt(c, "COMMIT", e);
     if (rc < 0) {
         struct err ignored;
         sq_exec(c, "ROLLBACK", &ignored);
         c->search_pending = true; /* what it indexed for earlier commits is undone too */
+        sq_counts_drop(c, 0);
     }
     return rc;
 }
@@ -524,6 +530,7 @@ static void sq_rollback(struct store *s)
         return;
     c->tx_depth--;
     struct err ignored;
+    sq_counts_drop(c, c->tx_depth);
     if (c->tx_depth > 0) {
         char sql[32];
         snprintf(sql, sizeof sql, "ROLLBACK TO sp%d", c->tx_depth);
