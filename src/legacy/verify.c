@@ -377,7 +377,7 @@ int legacy_verify(struct store *s, const struct legacy_opts *o)
     int64_t tc = 0, ta = 0;
     int rc = v.a ? 0 : ERR_NOMEM;
     if (rc == 0)
-        rc = store_bulk_mode(s, &v.e); /* a long read: keep memory bounded */
+        rc = store_scan_mode(s, &v.e); /* a long read: keep memory bounded */
     if (rc == 0)
         rc = legacy_src_counts(src, &sc, &v.e);
     if (rc == 0)

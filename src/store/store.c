@@ -79,6 +79,7 @@ int store_bulk_finish(struct store *s, store_bulk_step_fn step, void *ctx, struc
     FWD(bulk_finish, step, ctx, e);
 }
 int store_writer_mode(struct store *s, struct err *e) { FWD(writer_mode, e); }
+int store_scan_mode(struct store *s, struct err *e) { FWD(scan_mode, e); }
 int store_search_flush(struct store *s, enum search_flush how, struct err *e)
 {
     FWD(search_flush, how, e);

@@ -210,6 +210,9 @@ int store_ping(struct store *s, struct err *e);
 /* Bulk mode for long imports on this thread's connection: no memory map (its pages would
  * count against the importer's memory) and a bounded page cache. */
 int store_bulk_mode(struct store *s, struct err *e);
+/* Scan mode for one long read in key order on this thread's connection (a verification): no
+ * memory map and a small page cache, since each page is read about once. */
+int store_scan_mode(struct store *s, struct err *e);
 
 /* Bulk loads. store_bulk_begin sets the secondary indexes of conversations, messages and events
  * aside, recording in the database how to rebuild them, so that a large load writes each row

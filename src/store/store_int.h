@@ -21,6 +21,7 @@ struct store_ops {
     int (*bulk_pending)(struct store *s, int *objects, struct err *e);
     int (*bulk_finish)(struct store *s, store_bulk_step_fn step, void *ctx, struct err *e);
     int (*writer_mode)(struct store *s, struct err *e);
+    int (*scan_mode)(struct store *s, struct err *e);
     int (*search_flush)(struct store *s, enum search_flush how, struct err *e);
     int (*search_current)(struct store *s, bool *current, struct err *e);
     int (*begin)(struct store *s, bool write, struct err *e);

@@ -469,6 +469,16 @@ static int sq_bulk_mode(struct store *s, struct err *e)
     return rc < 0 ? rc : checkpoint_in_background(s, c, false, e);
 }
 
+/* A long read in key order: 4 MiB of cache is enough (it runs beside a load's index rebuild,
+ * within the load's memory bound). */
+static int sq_scan_mode(struct store *s, struct err *e)
+{
+    struct sq_conn *c = sq_conn_get(s, e);
+    if (!c)
+        return e->code;
+    return sq_exec(c, "PRAGMA mmap_size=0; PRAGMA cache_size=-4096", e);
+}
+
 /* Runs a transaction statement through the statement cache: the group committer opens and
  * releases a savepoint for every unit of work, and parsing them each time showed up. */
 static int tx_stmt(struct sq_conn *c, const char *sql, struct err *e)
@@ -618,6 +628,7 @@ const struct store_ops sq_ops = {
     .bulk_begin = sq_bulk_begin,
     .bulk_pending = sq_bulk_pending,
     .bulk_finish = sq_bulk_finish,
+    .scan_mode = sq_scan_mode,
     .writer_mode = sq_writer_mode,
     .search_flush = sq_search_flush,
     .search_current = sq_search_current,
