@@ -115,6 +115,17 @@ void sha256(const void *p, size_t n, unsigned char out[32])
         SHA256(p, n, out); /* (out of memory: the slow way) */
 }
 
+int hex_digit(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
 void sha256_hex(const void *p, size_t n, char out[65])
 {
     unsigned char md[SHA256_DIGEST_LENGTH];

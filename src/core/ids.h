@@ -25,6 +25,9 @@ void uuid_lower(const char *s, char out[UUID_STR_LEN + 1]);
 /* n cryptographically random bytes; 0 or ERR_BACKEND. */
 int random_bytes(void *p, size_t n);
 
+/* The value of one hexadecimal digit (either case), or -1. */
+int hex_digit(int c);
+
 /* SHA-256 of n bytes as 64 lower-case hex characters into out[65]. */
 void sha256_hex(const void *p, size_t n, char out[65]);
 void sha256(const void *p, size_t n, unsigned char out[32]);

@@ -14,6 +14,7 @@
  */
 #include "core/jsonscan.h"
 
+#include "core/ids.h"
 #include "core/json.h"
 
 #include <errno.h>
@@ -49,17 +50,6 @@ static bool is_digit(unsigned char c)
     return c >= '0' && c <= '9';
 }
 
-static int hex_value(unsigned char c)
-{
-    if (is_digit(c))
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* The four hex digits after "\u" at s->p, moving past them. */
 static bool hex4(struct scan *s, unsigned *out)
 {
@@ -67,7 +57,7 @@ static bool hex4(struct scan *s, unsigned *out)
         return false;
     unsigned v = 0;
     for (int i = 0; i < 4; i++) {
-        int h = hex_value(s->p[i]);
+        int h = hex_digit(s->p[i]);
         if (h < 0)
             return false;
         v = v << 4 | (unsigned)h;

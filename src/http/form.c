@@ -5,19 +5,9 @@
 
 #include "core/buf.h"
 #include "core/err.h"
+#include "core/ids.h"
 
 #include <string.h>
-
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 /* Decodes s[0..n) into a new arena string; *len gets its length. NULL on a bad escape or NUL. */
 static char *decode(const char *s, size_t n, struct arena *a, size_t *len, int *rc)
@@ -33,8 +23,8 @@ static char *decode(const char *s, size_t n, struct arena *a, size_t *len, int *
         if (c == '+') {
             c = ' ';
         } else if (c == '%') {
-            int hi = i + 2 < n ? hexval(s[i + 1]) : -1;
-            int lo = i + 2 < n ? hexval(s[i + 2]) : -1;
+            int hi = i + 2 < n ? hex_digit((unsigned char)s[i + 1]) : -1;
+            int lo = i + 2 < n ? hex_digit((unsigned char)s[i + 2]) : -1;
             if (hi < 0 || lo < 0) {
                 *rc = ERR_INVALID;
                 return NULL;
