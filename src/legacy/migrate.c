@@ -884,7 +884,10 @@ int legacy_migrate(struct store *s, const struct legacy_opts *o)
                 (long long)counts.sessions, (long long)counts.events,
                 o->dry_run ? " (dry run: nothing will be written)" : "");
         r.total_expected = o->session_ids ? o->n_session_ids : counts.sessions;
-        if (o->dry_run)
+        /* before the customers: a load checks no keys, and the appointments it writes name only
+         * customers it has seen in the target */
+        rc = bulk_start(&r);
+        if (rc == 0 && o->dry_run)
             rc = store_begin(s, true, &r.e);
         if (rc == 0)
             rc = phase(&r, stream_customers, src, on_customer);
@@ -907,8 +910,6 @@ int legacy_migrate(struct store *s, const struct legacy_opts *o)
                 (double)(time_mono_us() - r.t0) / 1e6);
     if (rc == 0 && o->session_ids && !(r.seen_ids = calloc((size_t)o->n_session_ids, 1)))
         rc = ERR_NOMEM;
-    if (rc == 0)
-        rc = bulk_start(&r);
     int64_t t_sessions = time_mono_us();
     if (rc == 0)
         rc = sessions_phase(&r);

@@ -106,11 +106,29 @@ void legacy_src_close(struct legacy_src *src)
 
 /* ---- typed columns ------------------------------------------------------------------------ */
 
+/* A plain decimal integer of at most 18 digits (what integer columns hold), without strtod. */
+static bool plain_int(const char *v, int64_t *out)
+{
+    bool negative = *v == '-';
+    const char *p = v + negative;
+    int64_t n = 0;
+    int digits = 0;
+    for (; *p >= '0' && *p <= '9' && digits <= 18; p++, digits++)
+        n = n * 10 + (*p - '0');
+    if (*p || digits == 0 || digits > 18)
+        return false;
+    *out = negative ? -n : n;
+    return true;
+}
+
 static int64_t col_i64(const struct legacy_src *src, void *cur, int i, int64_t if_null)
 {
     const char *v = src->ops->col(cur, i);
     if (!v || !*v)
         return if_null;
+    int64_t n;
+    if (plain_int(v, &n))
+        return n;
     if (strcmp(v, "t") == 0 || strcmp(v, "true") == 0)
         return 1;
     if (strcmp(v, "f") == 0 || strcmp(v, "false") == 0)
