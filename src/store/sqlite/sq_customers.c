@@ -9,8 +9,11 @@
 #include "core/timeutil.h"
 
 #include <ctype.h>
+#include <locale.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <wctype.h>
 
 #define CUST_COLS                                                                              \
     "cu.id, cu.name, cu.phone, cu.email, cu.is_new_client, cu.created_at, cu.updated_at"
@@ -159,26 +162,68 @@ int sq_customer_by_email(struct store *s, const char *email, struct arena *a,
                    email, a, out, e);
 }
 
-/* Builds an FTS5 query of prefix phrases from free text: each word becomes "word"*. Returns
- * NULL when the text has no word characters. */
+/* Unicode classification for query words: glibc's C.UTF-8 locale (the process itself keeps the
+ * C locale); NULL when the system lacks it. */
+static locale_t utf8_ctype;
+static pthread_once_t utf8_ctype_once = PTHREAD_ONCE_INIT;
+
+static void utf8_ctype_open(void)
+{
+    utf8_ctype = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+}
+
+/* The length of the character at p (1 for an invalid byte) and whether it belongs to a word as
+ * the search tokenizer (unicode61) sees it: a letter or a digit. Separators split words, so that
+ * no query term is several tokens, which the indexes (no positions) cannot match as a phrase. */
+static size_t word_char(const unsigned char *p, bool *in_word)
+{
+    if (*p < 0x80) {
+        *in_word = isalnum(*p) != 0;
+        return 1;
+    }
+    size_t len = *p >= 0xF0 ? 4 : *p >= 0xE0 ? 3 : *p >= 0xC0 ? 2 : 1;
+    wchar_t cp = len == 4 ? *p & 0x07 : len == 3 ? *p & 0x0F : *p & 0x1F;
+    for (size_t i = 1; i < len; i++) {
+        if ((p[i] & 0xC0) != 0x80) { /* (the API takes valid UTF-8 only) */
+            *in_word = false;
+            return 1;
+        }
+        cp = cp << 6 | (p[i] & 0x3F);
+    }
+    pthread_once(&utf8_ctype_once, utf8_ctype_open);
+    *in_word = len > 1 && (!utf8_ctype || iswalnum_l((wint_t)cp, utf8_ctype));
+    return len;
+}
+
+/* Builds an FTS5 query of prefix terms from free text: each word becomes "word"*. Returns NULL
+ * when the text has no word characters. */
 char *sq_fts_query(const char *q, struct arena *a)
 {
     size_t n = strlen(q);
-    char *out = arena_alloc(a, n * 2 + 8);
+    char *out = arena_alloc(a, n * 3 + 8); /* "x"* and a space: at most 5 bytes per 2 */
     if (!out)
         return NULL;
     size_t o = 0;
     const unsigned char *p = (const unsigned char *)q;
+    bool in_word = false, was_in = false;
     while (*p) {
-        while (*p && !(isalnum(*p) || *p >= 0x80))
-            p++;
-        if (!*p)
-            break;
-        if (o)
-            out[o++] = ' ';
-        out[o++] = '"';
-        while (*p && (isalnum(*p) || *p >= 0x80))
-            out[o++] = (char)*p++;
+        size_t len = word_char(p, &in_word);
+        if (in_word && !was_in) {
+            if (o)
+                out[o++] = ' ';
+            out[o++] = '"';
+        } else if (!in_word && was_in) {
+            out[o++] = '"';
+            out[o++] = '*';
+        }
+        if (in_word) {
+            memcpy(out + o, p, len);
+            o += len;
+        }
+        was_in = in_word;
+        p += len;
+    }
+    if (was_in) {
         out[o++] = '"';
         out[o++] = '*';
     }

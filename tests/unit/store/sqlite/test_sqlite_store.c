@@ -627,7 +627,7 @@ TEST(full_text_search)
     CHECK(mk_msg(y, "email", "hello", T0 + 3 * MIN));
     CHECK(mk_conv("voice", 0, T0 + 4 * MIN, "Billing question about invoice 1234", z));
     CHECK(mk_conv("sms", 0, T0 + 5 * MIN, NULL, w));
-    CHECK(mk_msg(w, "sms", "Caf\xC3\xA9 cr\xC3\xA8me tomorrow?", T0 + 6 * MIN));
+    CHECK(mk_msg(w, "sms", "Caf\xC3\xA9 cr\xC3\xA8me tomorrow? Don't wait", T0 + 6 * MIN));
     const struct {
         const char *q, *channel;
         const char *want[3]; /* expected ids, newest first */
@@ -645,6 +645,10 @@ TEST(full_text_search)
         {"nomatch", NULL, {NULL}},
         {"!!!", NULL, {NULL}},         /* no word at all */
         {"\"", NULL, {NULL}},
+        {"don\xE2\x80\x99t", NULL, {w}}, /* split where the tokenizer splits: a typographic */
+        {"\xE2\x80\x9C" "wait\xE2\x80\x9D\xE2\x80\xA6", NULL, {w}}, /* apostrophe, quotes */
+        {"caf\xC3\xA9\xC2\xBF" "cr\xC3\xA8me", NULL, {w}},
+        {"a.b.c.d.e.f.g.h.i.j.k.l.m.n.o.p.q.r.s.t.u.v.w.x.y.z.a.b.c.d.e.f.g.h.i.j", NULL, {NULL}},
         {"thursday", "email", {NULL}}, /* combined with a filter */
         {"thursday", "sms", {x}},
     };
