@@ -49,6 +49,7 @@ static const struct {
  * load, so this costs at most half again what indexing the load's own subjects would; what the
  * queue held meanwhile (another process's writes) is in it too, with each subject as it is now. */
 #define SUBJECTS_STEP "subject search index"
+#define SUBJECTS_SEQ 1000 /* after every index, however many migrations add */
 static const char SUBJECTS_SQL[] =
     "DELETE FROM subject_fts; "
     "INSERT INTO subject_fts(subject, conversation_id) SELECT subject, id FROM conversations "
@@ -107,7 +108,7 @@ int sq_bulk_begin(struct store *s, struct err *e)
     if (rc == 0 && !st)
         rc = e->code;
     if (rc == 0) {
-        sqlite3_bind_int64(st, 1, (int64_t)N_DEFERRABLE + 1);
+        sqlite3_bind_int64(st, 1, SUBJECTS_SEQ);
         sqlite3_bind_text(st, 2, SUBJECTS_STEP, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 3, SUBJECTS_SQL, -1, SQLITE_STATIC);
         rc = sq_exec_stmt(c, st, e, "bulk begin");
